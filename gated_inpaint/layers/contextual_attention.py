@@ -1,0 +1,227 @@
+"""Contextual attention (Yu et al., "Generative Image Inpainting with Contextual Attention", CVPR 2018)."""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from gated_inpaint.layers.resize import resize_nearest_align_corners
+
+
+def _shift(x: tf.Tensor, offset: int, axis: int) -> tf.Tensor:
+    """`out[m] = x[m - offset]` along `axis`, zero where `m - offset` is out of range."""
+    if offset == 0:
+        return x
+    n = tf.shape(x)[axis]
+    paddings = [[0, 0]] * len(x.shape)
+    paddings[axis] = [offset, 0] if offset > 0 else [0, -offset]
+    padded = tf.pad(x, paddings)
+    begin = [0] * len(x.shape)
+    begin[axis] = 0 if offset > 0 else -offset
+    size = [-1] * len(x.shape)
+    size[axis] = n
+    return tf.slice(padded, begin, size)
+
+
+def _diagonal_sum(scores: tf.Tensor, kernel_size: int) -> tf.Tensor:
+    """A `kernel_size` SAME conv with `eye(kernel_size)` over the last two axes of `scores`.
+
+    `out[i, l] = sum_d scores[i + d, l + d]` with zeros outside, d running over
+    TensorFlow SAME offsets (`-(k-1)//2 .. k-1-(k-1)//2`).
+    """
+    low = (kernel_size - 1) // 2
+    out = None
+    for d in range(-low, kernel_size - low):
+        term = _shift(_shift(scores, -d, axis=1), -d, axis=2)
+        out = term if out is None else out + term
+    return out
+
+
+def _fold(patches: tf.Tensor, rate: int) -> tf.Tensor:
+    """Overlap-adds `2*rate`-square patches on a `rate`-stride grid (a SAME `conv2d_transpose`).
+
+    Args:
+        patches: `[B, h, w, 2*rate, 2*rate, C]`, patch (p, q) to be pasted at rows
+            `rate*p - rate//2 + dy`, columns `rate*q - rate//2 + dx`.
+
+    Returns:
+        `[B, rate*h, rate*w, C]`, pixels outside the image dropped.
+    """
+    offset = rate // 2
+    phases = [[None] * rate for _ in range(rate)]
+    size = 2 * rate
+    for dy in range(size):
+        shift_y, phase_y = divmod(dy - offset, rate)
+        for dx in range(size):
+            shift_x, phase_x = divmod(dx - offset, rate)
+            term = _shift(_shift(patches[:, :, :, dy, dx, :], shift_y, 1), shift_x, 2)
+            current = phases[phase_y][phase_x]
+            phases[phase_y][phase_x] = term if current is None else current + term
+    # Channels ordered (phase_y, phase_x, C), as depth_to_space expects.
+    stacked = tf.concat([phases[py][px] for py in range(rate) for px in range(rate)], axis=-1)
+    return tf.nn.depth_to_space(stacked, rate)
+
+
+@keras.saving.register_keras_serializable(package="gated_inpaint")
+class ContextualAttention(keras.layers.Layer):
+    """Fills features in the hole with a soft copy of matching features from the known region.
+
+    Exactly the official DeepFill v2 computation (`contextual_attention` as called by
+    the v2 generator, with the foreground and background the same tensor), batched
+    over samples with one mask per sample and dynamic height and width:
+
+    1. raw `2*rate` patches of the features, stride `rate*stride`, for reconstruction;
+    2. features and mask downscaled by `rate` (nearest, align_corners);
+    3. `ksize` patches of the downscaled features, each L2-normalised (min norm 1e-4);
+       patches that touch the hole (downscaled mask) are invalid;
+    4. scores = dot products of every downscaled position's neighbourhood with every
+       patch (the foreground is not normalised);
+    5. with `fuse`: an `eye(fuse_k)` diagonal sum of the scores in row-major, then in
+       column-major flattened order ("attention propagation");
+    6. scores * valid, softmax over patches of `softmax_scale * scores`, * valid
+       (invalid patches keep `exp(0)` mass in the denominator, as officially);
+    7. each position pastes the attention-weighted raw patches; the sum is divided by 4.
+
+    Args:
+        ksize: matching patch size.
+        stride: patch stride.
+        rate: downscale factor; raw patches are `2*rate` wide.
+        fuse_k: size of the attention-propagation kernel.
+        softmax_scale: temperature multiplier of the scores.
+        fuse: whether to apply attention propagation.
+        **kwargs: base `keras.layers.Layer` arguments.
+
+    Call args:
+        features: `[B, H, W, C]`, H and W divisible by `rate` (the generator gives
+            `H/4`, `W/4` of the image).
+        mask: optional `[B, H, W, 1]` or `[1, H, W, 1]`, 1 = hole, at the resolution of
+            `features`. Without a mask every patch is valid.
+
+    Returns:
+        `[B, H, W, C]`, the reconstructed features (at every position, not only the hole).
+
+    Example:
+    >>> import numpy as np
+    >>> x = np.random.rand(2, 16, 24, 8).astype("float32")
+    >>> m = np.zeros((2, 16, 24, 1), "float32"); m[:, 4:10, 6:14] = 1
+    >>> ContextualAttention()(x, m).shape
+    TensorShape([2, 16, 24, 8])
+
+    Reference: arXiv 1801.07892 (contextual attention), arXiv 1806.03589 (DeepFill v2).
+    """
+
+    def __init__(
+        self,
+        ksize: int = 3,
+        stride: int = 1,
+        rate: int = 2,
+        fuse_k: int = 3,
+        softmax_scale: float = 10.0,
+        fuse: bool = True,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.ksize = int(ksize)
+        self.stride = int(stride)
+        self.rate = int(rate)
+        self.fuse_k = int(fuse_k)
+        self.softmax_scale = float(softmax_scale)
+        self.fuse = bool(fuse)
+
+    def _check_shape(self, features):
+        if features.shape.rank != 4:
+            raise ValueError(f"ContextualAttention expects [B, H, W, C] features, got {features.shape}.")
+        for axis, name in ((1, "height"), (2, "width")):
+            n = features.shape[axis]
+            if n is not None and n % self.rate:
+                raise ValueError(
+                    f"ContextualAttention needs the feature {name} to be divisible by "
+                    f"rate={self.rate}, got {n} (shape {features.shape})."
+                )
+
+    def call(self, features, mask=None):
+        features = tf.convert_to_tensor(features, dtype=self.compute_dtype)
+        self._check_shape(features)
+        shape = tf.shape(features)
+        batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
+        rate, ksize, stride = self.rate, self.ksize, self.stride
+        down_size = (height // rate, width // rate)
+
+        raw = tf.image.extract_patches(
+            features, sizes=[1, 2 * rate, 2 * rate, 1], strides=[1, rate * stride, rate * stride, 1],
+            rates=[1, 1, 1, 1], padding="SAME",
+        )
+        raw = tf.reshape(raw, [batch, -1, (2 * rate) ** 2 * channels])
+
+        down = resize_nearest_align_corners(features, down_size)
+        patch_grid = tf.image.extract_patches(
+            down, sizes=[1, ksize, ksize, 1], strides=[1, stride, stride, 1],
+            rates=[1, 1, 1, 1], padding="SAME",
+        )
+        grid_h, grid_w = tf.shape(patch_grid)[1], tf.shape(patch_grid)[2]
+        patches = tf.reshape(patch_grid, [batch, -1, ksize * ksize * channels])
+        norms = tf.sqrt(tf.reduce_sum(tf.square(patches), axis=-1, keepdims=True))
+        patches = patches / tf.maximum(norms, 1e-4)
+
+        neighbourhoods = tf.image.extract_patches(
+            down, sizes=[1, ksize, ksize, 1], strides=[1, 1, 1, 1], rates=[1, 1, 1, 1],
+            padding="SAME",
+        )
+        neighbourhoods = tf.reshape(neighbourhoods, [batch, -1, ksize * ksize * channels])
+        scores = tf.matmul(neighbourhoods, patches, transpose_b=True)  # [B, h*w, L]
+
+        if self.fuse:
+            scores = self._propagate(scores, down_size, (grid_h, grid_w))
+
+        valid = self._valid_patches(mask, down_size)  # [B or 1, 1, L]
+        scores = scores * valid
+        attention = tf.nn.softmax(scores * self.softmax_scale, axis=-1) * valid
+
+        pasted = tf.matmul(attention, raw)  # [B, h*w, (2*rate)^2 * C]
+        pasted = tf.reshape(
+            pasted, [batch, down_size[0], down_size[1], 2 * rate, 2 * rate, channels]
+        )
+        return _fold(pasted, rate) / 4.0
+
+    def _propagate(self, scores, fg_size, bg_size):
+        """Diagonal sums in row-major, then in column-major flattened order (official fuse)."""
+        k = self.fuse_k
+        batch = tf.shape(scores)[0]
+        fh, fw = fg_size
+        bh, bw = bg_size
+        scores = _diagonal_sum(scores, k)
+        scores = tf.reshape(scores, [batch, fh, fw, bh, bw])
+        scores = tf.reshape(tf.transpose(scores, [0, 2, 1, 4, 3]), [batch, fw * fh, bw * bh])
+        scores = _diagonal_sum(scores, k)
+        scores = tf.reshape(scores, [batch, fw, fh, bw, bh])
+        return tf.reshape(tf.transpose(scores, [0, 2, 1, 4, 3]), [batch, fh * fw, bh * bw])
+
+    def _valid_patches(self, mask, down_size):
+        """1.0 for patches with no hole pixel in the downscaled mask, else 0.0: `[B, 1, L]`."""
+        if mask is None:
+            return tf.constant(1.0, self.compute_dtype)
+        mask = tf.convert_to_tensor(mask, dtype=self.compute_dtype)
+        mask = resize_nearest_align_corners(mask[..., :1], down_size)
+        mask_patches = tf.image.extract_patches(
+            mask, sizes=[1, self.ksize, self.ksize, 1], strides=[1, self.stride, self.stride, 1],
+            rates=[1, 1, 1, 1], padding="SAME",
+        )
+        mask_patches = tf.reshape(mask_patches, [tf.shape(mask)[0], 1, -1, self.ksize**2])
+        return tf.cast(tf.reduce_mean(mask_patches, axis=-1) == 0.0, self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "ksize": self.ksize,
+                "stride": self.stride,
+                "rate": self.rate,
+                "fuse_k": self.fuse_k,
+                "softmax_scale": self.softmax_scale,
+                "fuse": self.fuse,
+            }
+        )
+        return config

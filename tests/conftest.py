@@ -1,0 +1,36 @@
+"""Shared fixtures: quiet TensorFlow, seeded randomness, the optional parity fixture."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+PARITY_ENV = "GATED_INPAINT_PARITY_DIR"
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    np.random.seed(0)
+    tf.random.set_seed(0)
+    import keras
+
+    keras.utils.set_random_seed(0)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture(scope="session")
+def parity_dir():
+    """The official-graph fixture directory (../shared/parity_a); skips when not configured."""
+    path = os.environ.get(PARITY_ENV)
+    if not path:
+        pytest.skip(f"{PARITY_ENV} is not set (the parity fixture lives outside the repo)")
+    if not os.path.isdir(path):
+        pytest.fail(f"{PARITY_ENV}={path} is not a directory")
+    return path
