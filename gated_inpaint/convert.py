@@ -101,7 +101,9 @@ def _generator_assignments(generator: InpaintGenerator) -> list[_Assignment]:
     for scope in GENERATOR_LAYERS:
         name = scope.split("/")[-1]
         layer = convs[name]
-        kernel_flip = 2 if name in IMAGE_INPUT_LAYERS else 3 if name in IMAGE_OUTPUT_LAYERS else None
+        kernel_flip = (
+            2 if name in IMAGE_INPUT_LAYERS else 3 if name in IMAGE_OUTPUT_LAYERS else None
+        )
         bias_flip = 0 if name in IMAGE_OUTPUT_LAYERS else None
         out.append(_Assignment(f"{GENERATOR_SCOPE}/{scope}/kernel", layer.kernel, kernel_flip))
         out.append(_Assignment(f"{GENERATOR_SCOPE}/{scope}/bias", layer.bias, bias_flip))
@@ -203,25 +205,34 @@ def load_official_checkpoint(
 
 def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the converter's command-line arguments (shared with `gated-inpaint convert`)."""
-    parser.add_argument("--checkpoint_dir", required=True,
-                        help="official TF1 checkpoint directory or prefix")
-    parser.add_argument("--output", required=True,
-                        help="generator weights file to write; must end in .weights.h5")
-    parser.add_argument("--channel_order", choices=CHANNEL_ORDERS, default="rgb",
-                        help="colour order the converted generator takes and gives (default rgb)")
+    parser.add_argument(
+        "--checkpoint_dir", required=True, help="official TF1 checkpoint directory or prefix"
+    )
+    parser.add_argument(
+        "--output", required=True, help="generator weights file to write; must end in .weights.h5"
+    )
+    parser.add_argument(
+        "--channel_order",
+        choices=CHANNEL_ORDERS,
+        default="rgb",
+        help="colour order the converted generator takes and gives (default rgb)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
 
 
 def run_convert(args: argparse.Namespace) -> str:
     """Converts the generator of `args.checkpoint_dir` into `args.output`; returns a summary."""
     if not args.output.endswith(".weights.h5"):
-        raise ValueError(f"--output must end in .weights.h5 (Keras weights file), got {args.output}")
+        raise ValueError(
+            f"--output must end in .weights.h5 (Keras weights file), got {args.output}"
+        )
+    settings = inspect_generator(args.checkpoint_dir)
     if os.path.exists(args.output) and not args.overwrite:
         raise FileExistsError(f"{args.output} exists; pass --overwrite to replace it.")
-    settings = inspect_generator(args.checkpoint_dir)
     generator = InpaintGenerator(**settings)
-    loaded = load_official_checkpoint(args.checkpoint_dir, generator=generator,
-                                      channel_order=args.channel_order)
+    loaded = load_official_checkpoint(
+        args.checkpoint_dir, generator=generator, channel_order=args.channel_order
+    )
     generator.save_weights(args.output)
     return (
         f"Converted {len(loaded)} tensors (cnum={settings['cnum']}, guided={settings['guided']}, "
@@ -230,19 +241,10 @@ def run_convert(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m gated_inpaint.convert",
-        description="Convert an official DeepFill v2 TF1 checkpoint into a Keras generator weights "
-        "file (cnum and guided mode are read from the checkpoint).",
-    )
-    add_convert_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        print(run_convert(args))
-    except (OSError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    """`python -m gated_inpaint.convert`: the same as `gated-inpaint convert`."""
+    from gated_inpaint import cli
+
+    return cli.main(["convert", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

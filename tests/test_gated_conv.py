@@ -7,13 +7,18 @@ from gated_inpaint.layers import GatedConv2D, GatedDeconv2D, resize_nearest_alig
 
 
 def _conv(x, layer):
-    return tf.nn.conv2d(x, layer.kernel, layer.strides, "SAME", dilations=layer.dilation_rate) + layer.bias
+    return (
+        tf.nn.conv2d(x, layer.kernel, layer.strides, "SAME", dilations=layer.dilation_rate)
+        + layer.bias
+    )
 
 
 @pytest.mark.parametrize("strides,dilation", [(1, 1), (2, 1), (1, 4)])
 def test_gated_output_is_elu_features_times_sigmoid_gate(rng, strides, dilation):
     x = rng.normal(size=(2, 17, 22, 5)).astype("float32")
-    layer = GatedConv2D(6, 3, strides=strides, dilation_rate=dilation, bias_initializer="glorot_uniform")
+    layer = GatedConv2D(
+        6, 3, strides=strides, dilation_rate=dilation, bias_initializer="glorot_uniform"
+    )
     y = layer(x).numpy()
     raw = _conv(x, layer).numpy()
     expected = tf.nn.elu(raw[..., :6]) * tf.sigmoid(raw[..., 6:])

@@ -7,7 +7,9 @@ from gated_inpaint.layers import SpectralNorm
 
 
 def _sn_conv(filters=6):
-    return SpectralNorm(keras.layers.Conv2D(filters, 5, strides=2, padding="same", bias_initializer="ones"))
+    return SpectralNorm(
+        keras.layers.Conv2D(filters, 5, strides=2, padding="same", bias_initializer="ones")
+    )
 
 
 def test_output_is_conv_with_kernel_over_sigma(rng):
@@ -66,7 +68,9 @@ def test_dense_is_supported_and_other_layers_rejected(rng):
     x = rng.normal(size=(4, 5)).astype("float32")
     y = dense(x)
     sigma, _ = dense.power_iteration()
-    expected = np.maximum(x @ (dense.layer.kernel.numpy() / sigma.numpy()) + dense.layer.bias.numpy(), 0)
+    expected = np.maximum(
+        x @ (dense.layer.kernel.numpy() / sigma.numpy()) + dense.layer.bias.numpy(), 0
+    )
     np.testing.assert_allclose(y, expected, atol=1e-5)
     with pytest.raises(ValueError, match="Dense or ConvND"):
         SpectralNorm(keras.layers.ReLU())

@@ -1,4 +1,4 @@
-"""Contextual attention (Yu et al., "Generative Image Inpainting with Contextual Attention", CVPR 2018)."""
+"""Contextual attention (Yu et al., "Generative Image Inpainting with Contextual Attention")."""
 
 from __future__ import annotations
 
@@ -130,7 +130,9 @@ class ContextualAttention(keras.layers.Layer):
 
     def _check_shape(self, features):
         if features.shape.rank != 4:
-            raise ValueError(f"ContextualAttention expects [B, H, W, C] features, got {features.shape}.")
+            raise ValueError(
+                f"ContextualAttention expects [B, H, W, C] features, got {features.shape}."
+            )
         for axis, name in ((1, "height"), (2, "width")):
             n = features.shape[axis]
             if n is not None and n % self.rate:
@@ -148,15 +150,21 @@ class ContextualAttention(keras.layers.Layer):
         down_size = (height // rate, width // rate)
 
         raw = tf.image.extract_patches(
-            features, sizes=[1, 2 * rate, 2 * rate, 1], strides=[1, rate * stride, rate * stride, 1],
-            rates=[1, 1, 1, 1], padding="SAME",
+            features,
+            sizes=[1, 2 * rate, 2 * rate, 1],
+            strides=[1, rate * stride, rate * stride, 1],
+            rates=[1, 1, 1, 1],
+            padding="SAME",
         )
         raw = tf.reshape(raw, [batch, -1, (2 * rate) ** 2 * channels])
 
         down = resize_nearest_align_corners(features, down_size)
         patch_grid = tf.image.extract_patches(
-            down, sizes=[1, ksize, ksize, 1], strides=[1, stride, stride, 1],
-            rates=[1, 1, 1, 1], padding="SAME",
+            down,
+            sizes=[1, ksize, ksize, 1],
+            strides=[1, stride, stride, 1],
+            rates=[1, 1, 1, 1],
+            padding="SAME",
         )
         grid_h, grid_w = tf.shape(patch_grid)[1], tf.shape(patch_grid)[2]
         patches = tf.reshape(patch_grid, [batch, -1, ksize * ksize * channels])
@@ -164,7 +172,10 @@ class ContextualAttention(keras.layers.Layer):
         patches = patches / tf.maximum(norms, 1e-4)
 
         neighbourhoods = tf.image.extract_patches(
-            down, sizes=[1, ksize, ksize, 1], strides=[1, 1, 1, 1], rates=[1, 1, 1, 1],
+            down,
+            sizes=[1, ksize, ksize, 1],
+            strides=[1, 1, 1, 1],
+            rates=[1, 1, 1, 1],
             padding="SAME",
         )
         neighbourhoods = tf.reshape(neighbourhoods, [batch, -1, ksize * ksize * channels])
@@ -203,8 +214,11 @@ class ContextualAttention(keras.layers.Layer):
         mask = tf.convert_to_tensor(mask, dtype=self.compute_dtype)
         mask = resize_nearest_align_corners(mask[..., :1], down_size)
         mask_patches = tf.image.extract_patches(
-            mask, sizes=[1, self.ksize, self.ksize, 1], strides=[1, self.stride, self.stride, 1],
-            rates=[1, 1, 1, 1], padding="SAME",
+            mask,
+            sizes=[1, self.ksize, self.ksize, 1],
+            strides=[1, self.stride, self.stride, 1],
+            rates=[1, 1, 1, 1],
+            padding="SAME",
         )
         mask_patches = tf.reshape(mask_patches, [tf.shape(mask)[0], 1, -1, self.ksize**2])
         return tf.cast(tf.reduce_mean(mask_patches, axis=-1) == 0.0, self.compute_dtype)

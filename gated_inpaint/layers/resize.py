@@ -6,7 +6,7 @@ import tensorflow as tf
 
 
 def resize_nearest_align_corners(images: tf.Tensor, size) -> tf.Tensor:
-    """Resizes `images` [B, H, W, C] to `size` (h, w) as TF1 `resize_nearest_neighbor(align_corners=True)`.
+    """Resizes `images` [B, H, W, C] to `size` as TF1 `resize_nearest_neighbor(align_corners=True)`.
 
     Output index i takes input index `round(i * (n_in - 1) / (n_out - 1))` (float32
     arithmetic, half rounded up), e.g. 64 -> 32 takes rows 0, 2, ..., 30, 33, 35, ..., 63:
@@ -22,6 +22,8 @@ def resize_nearest_align_corners(images: tf.Tensor, size) -> tf.Tensor:
         Tensor `[B, h, w, C]` of the same dtype.
     """
     return tf.raw_ops.ResizeNearestNeighbor(
-        images=images, size=tf.cast(tf.stack(size), tf.int32), align_corners=True,
+        images=images,
+        size=tf.cast(tf.stack(size), tf.int32),
+        align_corners=True,
         half_pixel_centers=False,
     )

@@ -47,7 +47,12 @@ class SpectralNorm(keras.layers.Wrapper):
 
     def __init__(self, layer: keras.layers.Layer, **kwargs):
         super().__init__(layer, **kwargs)
-        supported = (keras.layers.Dense, keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
+        supported = (
+            keras.layers.Dense,
+            keras.layers.Conv1D,
+            keras.layers.Conv2D,
+            keras.layers.Conv3D,
+        )
         if not isinstance(layer, supported):
             raise ValueError(
                 f"SpectralNorm wraps a Keras Dense or ConvND layer, got {type(layer).__name__}."

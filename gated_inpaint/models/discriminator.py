@@ -49,8 +49,10 @@ class SNPatchGANDiscriminator(keras.Model):
         self.guided = bool(guided)
         widths = [cnum, 2 * cnum, 4 * cnum, 4 * cnum, 4 * cnum, 4 * cnum]
         self.convs = [
-            SpectralNorm(keras.layers.Conv2D(f, 5, strides=2, padding="same", name=f"conv{i}"),
-                         name=f"conv{i}")
+            SpectralNorm(
+                keras.layers.Conv2D(f, 5, strides=2, padding="same", name=f"conv{i}"),
+                name=f"conv{i}",
+            )
             for i, f in enumerate(widths, start=1)
         ]
 

@@ -72,8 +72,9 @@ class InpaintGenerator(keras.Model):
         c = self.cnum // 2  # channels after gating of a layer with `cnum` filters
 
         def conv(name, filters, k=3, stride=1, rate=1, activation="elu"):
-            return GatedConv2D(filters, k, strides=stride, dilation_rate=rate,
-                               activation=activation, name=name)
+            return GatedConv2D(
+                filters, k, strides=stride, dilation_rate=rate, activation=activation, name=name
+            )
 
         def atrous(prefix, filters):
             return [conv(f"{prefix}{i}_atrous", filters, rate=2 ** (i - 6)) for i in range(7, 11)]
@@ -130,8 +131,12 @@ class InpaintGenerator(keras.Model):
     def conv_layers(self) -> dict[str, GatedConv2D]:
         """Every convolution by layer name (`conv13_upsample_conv` for an upsampling block)."""
         blocks = (
-            self.coarse_encoder + self.coarse_decoder + self.hallucination_branch
-            + self.attention_encoder + self.attention_decoder + self.merge_decoder
+            self.coarse_encoder
+            + self.coarse_decoder
+            + self.hallucination_branch
+            + self.attention_encoder
+            + self.attention_decoder
+            + self.merge_decoder
         )
         convs = [b.conv if isinstance(b, GatedDeconv2D) else b for b in blocks]
         return {conv.name: conv for conv in convs}
