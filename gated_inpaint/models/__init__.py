@@ -2,5 +2,6 @@
 
 from gated_inpaint.models.discriminator import SNPatchGANDiscriminator
 from gated_inpaint.models.generator import InpaintGenerator
+from gated_inpaint.models.inpainting_model import InpaintingModel
 
-__all__ = ["InpaintGenerator", "SNPatchGANDiscriminator"]
+__all__ = ["InpaintGenerator", "InpaintingModel", "SNPatchGANDiscriminator"]
