@@ -20,7 +20,7 @@ def paste(generated, image, mask):
 
 @keras.saving.register_keras_serializable(package="gated_inpaint")
 class InpaintingModel(keras.Model):
-    """Generator + SN-PatchGAN discriminator trained with `fit()` under any `tf.distribute` strategy.
+    """Generator + SN-PatchGAN discriminator, trained by `fit()` under any `tf.distribute` strategy.
 
     Each `train_step` does one discriminator update, then one generator update, on the
     same batch (the official trainer draws a fresh batch for each; with shuffled data
@@ -130,7 +130,7 @@ class InpaintingModel(keras.Model):
             d_loss = losses.discriminator_hinge_loss(real_scores, fake_scores)
             scaled = self.d_optimizer.scale_loss(d_loss / replicas)
         d_vars = self.discriminator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
+        self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars, strict=True))
 
         with tf.GradientTape() as tape:
             x_stage1, x_stage2, complete = self._generate(data)
@@ -145,7 +145,7 @@ class InpaintingModel(keras.Model):
             )
             scaled = self.g_optimizer.scale_loss(g_loss / replicas)
         g_vars = self.generator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars))
+        self.g_optimizer.apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars, strict=True))
 
         values = (d_loss, g_loss, g_adv, l1_coarse, l1_fine)
         for name, value in zip(LOSS_NAMES, values, strict=True):
