@@ -10,6 +10,11 @@ import tensorflow as tf  # noqa: E402
 
 PARITY_ENV = "GATED_INPAINT_PARITY_DIR"
 
+# Two logical CPU devices, so MirroredStrategy tests run on a machine without GPUs.
+# This must happen before TensorFlow initialises its devices.
+_cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(_cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+
 
 @pytest.fixture(autouse=True)
 def _seed():

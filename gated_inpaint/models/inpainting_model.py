@@ -95,6 +95,13 @@ class InpaintingModel(keras.Model):
             self.d_optimizer.build(self.discriminator.trainable_variables)
         self.built = True
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Skips Keras' symbolic build: `build()` already creates every variable.
+
+        Keras 3 would take a batch from the distributed iterator and `reduce` it across
+        replicas, which `MultiWorkerMirroredStrategy` cannot do for a dict of tensors.
+        """
+
     @property
     def metrics(self):
         return [*self.loss_trackers.values(), *self.eval_trackers.values()]
@@ -150,7 +157,7 @@ class InpaintingModel(keras.Model):
         values = (d_loss, g_loss, g_adv, l1_coarse, l1_fine)
         for name, value in zip(LOSS_NAMES, values, strict=True):
             self.loss_trackers[name].update_state(value)
-        return {name: self.loss_trackers[name].result() for name in LOSS_NAMES}
+        return _reducible({name: self.loss_trackers[name].result() for name in LOSS_NAMES})
 
     def test_step(self, data):
         _, _, complete = self._generate(data)
@@ -163,7 +170,7 @@ class InpaintingModel(keras.Model):
         }
         for name in EVAL_METRIC_NAMES:
             self.eval_trackers[name].update_state(per_image[name])
-        return {name: self.eval_trackers[name].result() for name in EVAL_METRIC_NAMES}
+        return _reducible({name: self.eval_trackers[name].result() for name in EVAL_METRIC_NAMES})
 
     def get_config(self):
         config = super().get_config()
@@ -184,6 +191,18 @@ class InpaintingModel(keras.Model):
         config["generator"] = keras.saving.deserialize_keras_object(config["generator"])
         config["discriminator"] = keras.saving.deserialize_keras_object(config["discriminator"])
         return cls(**config)
+
+
+def _reducible(logs):
+    """The step's logs in a form Keras can average over replicas.
+
+    Under `MultiWorkerMirroredStrategy` Keras 3 reduces each log with
+    `strategy.reduce("MEAN", value, axis=0)`, which fails on scalars: there each value
+    gets a leading axis of 1, which that reduction removes again.
+    """
+    if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+        return {name: value[tf.newaxis] for name, value in logs.items()}
+    return logs
 
 
 def _doubled(data):
