@@ -1,0 +1,62 @@
+"""Time of one training step (one D + one G update) of the full-size DeepFill v2 model.
+
+Usage: python bench/train_step.py [--size 256] [--batch 4] [--steps 8] [--mixed_precision]
+Synthetic images and union masks; the median and spread of the per-step wall time over
+`--steps` steps after two warm-up steps (the first one traces the graph).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from gated_inpaint.masks import random_mask  # noqa: E402
+from gated_inpaint.trainer import TrainConfig, _set_precision, build_model  # noqa: E402
+
+WARMUP_STEPS = 2
+
+
+class StepTimer(keras.callbacks.Callback):
+    def on_train_batch_begin(self, batch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.times.append(time.perf_counter() - self.start)
+
+    def on_train_begin(self, logs=None):
+        self.times = []
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--steps", type=int, default=8)
+    parser.add_argument("--mixed_precision", action="store_true")
+    args = parser.parse_args()
+    policy = _set_precision(args.mixed_precision)
+    model = build_model(TrainConfig(data="", model_dir=""), policy)
+    rng = np.random.default_rng(0)
+    image = rng.uniform(-1, 1, (args.batch, args.size, args.size, 3)).astype("float32")
+    masks = np.stack([random_mask(args.size, args.size, "union", rng) for _ in range(args.batch)])
+    data = tf.data.Dataset.from_tensors({"image": image, "mask": masks[..., None]}).repeat()
+    timer = StepTimer()
+    model.fit(data, steps_per_epoch=WARMUP_STEPS + args.steps, callbacks=[timer], verbose=0)
+    times = timer.times[WARMUP_STEPS:]
+    print(
+        f"policy {policy}  {args.size}x{args.size} batch {args.batch}: "
+        f"median {statistics.median(times):.3f} s/step  min {min(times):.3f}  max {max(times):.3f}"
+        f"  ({len(times)} steps)"
+    )
+
+
+if __name__ == "__main__":
+    main()
