@@ -217,7 +217,14 @@ def run_training(config: TrainConfig, strategy: tf.distribute.Strategy | None = 
         `{"step": final step, "interrupted_by": signal number or None, "history": ...}`.
     """
     strategy = strategy or distribute.make_strategy(config.strategy, config.tpu)
-    policy = _set_precision(config.mixed_precision)
+    previous_policy = keras.mixed_precision.global_policy()
+    try:
+        return _train(config, strategy, _set_precision(config.mixed_precision))
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def _train(config: TrainConfig, strategy: tf.distribute.Strategy, policy: str) -> dict:
     os.makedirs(config.model_dir, exist_ok=True)
     with strategy.scope():
         model = build_model(config, policy)

@@ -189,3 +189,46 @@ def test_multi_worker_with_two_local_processes(image_dir, tmp_path):
     assert [w.returncode for w in workers] == [0, 0], outputs[0][-3000:] + outputs[1][:200]
     assert _checkpoint_steps(model_dir) == [2, 3]
     assert "step 3/3" in outputs[0] and "step 3/3" in outputs[1]
+
+
+def test_init_from_official_loads_generator_and_discriminator(image_dir, tmp_path):
+    from gated_inpaint.models import InpaintGenerator, SNPatchGANDiscriminator
+    from tests.conftest import amplify_weights
+    from tests.test_convert import _official_tensors, write_tf1_checkpoint
+
+    g = InpaintGenerator(cnum=8)
+    g.build((1, None, None, 3))
+    amplify_weights(g)
+    d = SNPatchGANDiscriminator(cnum=8)
+    d.build((None, 32, 32, 4))
+    tensors = _official_tensors(g, d)
+    write_tf1_checkpoint(tmp_path / "official", tensors)
+    config = _config(
+        image_dir,
+        tmp_path / "run",
+        max_steps=1,
+        g_lr=0.0,
+        d_lr=0.0,
+        init_from_official=str(tmp_path / "official"),
+        val_data=None,
+    )
+    run_training(config)
+    reader = tf.train.load_checkpoint(str(tmp_path / "run"))
+    names = reader.get_variable_to_shape_map()
+    kernel = next(n for n in names if n.startswith("networks/generator.Sconv5.Skernel/"))
+    np.testing.assert_array_equal(reader.get_tensor(kernel), tensors["inpaint_net/conv5/kernel"])
+    bias = next(n for n in names if n.startswith("networks/discriminator.Sconv2.Sbias/"))
+    np.testing.assert_array_equal(
+        reader.get_tensor(bias), tensors["discriminator/sn_patch_gan/conv2/bias"]
+    )
+
+
+def test_mixed_precision_trains_in_bfloat16_and_restores_the_policy(image_dir, tmp_path):
+    import keras
+
+    result = run_training(
+        _config(image_dir, tmp_path, max_steps=1, mixed_precision=True, val_data=None)
+    )
+    assert result["step"] == 1
+    assert np.isfinite(result["history"]["g_loss"]).all()
+    assert keras.mixed_precision.global_policy().name == "float32"
