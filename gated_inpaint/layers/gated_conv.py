@@ -35,7 +35,7 @@ class GatedConv2D(keras.layers.Layer):
     Example:
     >>> import numpy as np
     >>> layer = GatedConv2D(16, 3, strides=2)
-    >>> layer(np.zeros((2, 32, 48, 5), "float32")).shape
+    >>> tuple(layer(np.zeros((2, 32, 48, 5), "float32")).shape)
     (2, 16, 24, 16)
 
     Reference: arXiv 1806.03589, Section 3.2.
@@ -132,7 +132,7 @@ class GatedDeconv2D(keras.layers.Layer):
 
     Example:
     >>> import numpy as np
-    >>> GatedDeconv2D(8)(np.zeros((1, 16, 24, 4), "float32")).shape
+    >>> tuple(GatedDeconv2D(8)(np.zeros((1, 16, 24, 4), "float32")).shape)
     (1, 32, 48, 8)
 
     Reference: arXiv 1806.03589; official `gen_deconv`.

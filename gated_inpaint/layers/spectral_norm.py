@@ -39,7 +39,7 @@ class SpectralNorm(keras.layers.Wrapper):
     Example:
     >>> import numpy as np
     >>> sn = SpectralNorm(keras.layers.Conv2D(8, 5, strides=2, padding="same"))
-    >>> sn(np.ones((1, 16, 16, 4), "float32"), training=True).shape
+    >>> tuple(sn(np.ones((1, 16, 16, 4), "float32"), training=True).shape)
     (1, 8, 8, 8)
 
     Reference: Miyato et al., arXiv 1802.05957; DeepFill v2 (arXiv 1806.03589), Section 3.3.
