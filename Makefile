@@ -4,7 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-test
 
-.PHONY: test lint format bench clean
+DEMO_DIR := runs/demo
+DEMO_PHOTO := data/demo/skimage_astronaut.jpg
+# Set GATED_INPAINT_OFFICIAL_CHECKPOINT to a downloaded official checkpoint folder (e.g.
+# release_places2_256) and `make demo` exports and uses it instead of training.
+GATED_INPAINT_OFFICIAL_CHECKPOINT ?=
+
+.PHONY: demo test lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +19,17 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
+
+demo: $(STAMP)
+ifeq ($(GATED_INPAINT_OFFICIAL_CHECKPOINT),)
+	$(BIN)/python train.py --flagfile=configs/demo.flags --model_dir=$(DEMO_DIR)
+	$(BIN)/python export.py --model_dir=$(DEMO_DIR) --export_dir=$(DEMO_DIR)/export
+else
+	$(BIN)/python export.py --official_checkpoint=$(GATED_INPAINT_OFFICIAL_CHECKPOINT) \
+		--export_dir=$(DEMO_DIR)/export_official
+endif
+	$(BIN)/python demo.py --image $(DEMO_PHOTO) --output $(DEMO_DIR)/demo.png --model \
+		$(if $(GATED_INPAINT_OFFICIAL_CHECKPOINT),$(DEMO_DIR)/export_official,$(DEMO_DIR)/export)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)

@@ -14,7 +14,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
-from gated_inpaint import convert  # noqa: E402
+from gated_inpaint import convert, export_lib  # noqa: E402
 from gated_inpaint.inpainter import Inpainter  # noqa: E402
 
 MASK_SUFFIX = "_mask"
@@ -78,6 +78,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_inpaint_arguments(inpaint_parser)
     inpaint_parser.set_defaults(run=run_inpaint)
+
+    export_parser = commands.add_parser(
+        "export",
+        help="export a generator as a versioned SavedModel for TF Serving",
+        description="Export a generator (from a training run, a weights file or an official "
+        "checkpoint) into EXPORT_DIR/<version>/, written aside and renamed into place; the "
+        "same as export.py. Signatures: serving_default (image_bytes, mask_bytes -> "
+        "output_bytes) and inpaint_tensors (uint8 image, mask -> output).",
+    )
+    export_lib.add_export_arguments(export_parser)
+    export_parser.set_defaults(run=export_lib.run_export)
     return parser
 
 

@@ -30,11 +30,11 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from gated_inpaint import convert
+from gated_inpaint import convert, export_lib
 from gated_inpaint.inference import inpaint_uint8
 from gated_inpaint.models.generator import InpaintGenerator
 
-SIGNATURE_KEY = "inpaint_tensors"
+SIGNATURE_KEY = export_lib.TENSOR_SIGNATURE
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _FIRST_CONV = "conv1"
 _TF2_CHECKPOINT_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
@@ -104,12 +104,7 @@ class Inpainter:
     def from_weights(cls, path: str | os.PathLike) -> Inpainter:
         """Loads a Keras `*.weights.h5` file of an `InpaintGenerator` (`gated-inpaint convert`
         output, or `generator.save_weights`); cnum and guided mode are read from the file."""
-        path = os.fspath(path)
-        cnum, guided = _generator_settings_from_weights(path)
-        generator = InpaintGenerator(cnum=cnum, guided=guided)
-        generator.build((1, None, None, 3))
-        generator.load_weights(path)
-        return cls(generator)
+        return cls(export_lib.generator_from_weights(os.fspath(path)))
 
     @classmethod
     def from_official_checkpoint(cls, path: str | os.PathLike) -> Inpainter:
@@ -304,37 +299,6 @@ def _check_same_size(image: np.ndarray, mask: np.ndarray, name: str, where: str)
             f"The {name} has shape {mask.shape} but the image has shape {image.shape}{where}: "
             f"their height and width must be equal."
         )
-
-
-def _generator_settings_from_weights(path: str) -> tuple[int, bool]:
-    """`(cnum, guided)` from the kernel of layer `conv1` in a Keras weights file.
-
-    Keras stores a layer's variables in a group named `vars` whose `name` attribute is
-    the layer name, the kernel as dataset `0`; conv1's kernel is `[5, 5, 5 or 6, cnum]`.
-    """
-    import h5py  # a Keras dependency; imported here as only this loader needs it
-
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No weights file at {path}.")
-    kernels = []
-
-    def visit(name, item):
-        if isinstance(item, h5py.Group) and item.attrs.get("name") == _FIRST_CONV and "0" in item:
-            kernels.append(item["0"].shape)
-
-    try:
-        with h5py.File(path, "r") as f:
-            f.visititems(visit)
-    except OSError as error:
-        raise ValueError(f"{path} is not a Keras weights (HDF5) file: {error}") from error
-    kernels = [k for k in kernels if len(k) == 4 and k[2] in (5, 6)]
-    if len(kernels) != 1:
-        raise ValueError(
-            f"{path} is not an InpaintGenerator weights file: expected one {_FIRST_CONV!r} "
-            f"kernel of shape [5, 5, 5 or 6, cnum], found {len(kernels)}."
-        )
-    _, _, channels_in, cnum = kernels[0]
-    return int(cnum), channels_in == 6
 
 
 def _saved_model_version_dir(path: str) -> str:

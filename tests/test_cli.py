@@ -236,3 +236,18 @@ def test_progress_rewrites_one_line_on_a_terminal():
     progress.update("b.jpg")
     progress.close()
     assert stream.getvalue() == "\r[1/2] long_name.jpg\r[2/2] b.jpg        \n"
+
+
+def test_export_subcommand_writes_the_next_version(tmp_path, capsys):
+    from gated_inpaint.models import InpaintGenerator
+
+    generator = InpaintGenerator(cnum=8)
+    generator.build((1, None, None, 3))
+    weights = str(tmp_path / "g.weights.h5")
+    generator.save_weights(weights)
+    argv = ["export", "--weights", weights, "--export_dir", str(tmp_path / "exports")]
+    assert cli.main(argv) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "exports" / "1")
+    assert (tmp_path / "exports" / "1" / "saved_model.pb").is_file()
+    assert cli.main([*argv, "--version", "1"]) == 1
+    assert "--overwrite" in capsys.readouterr().err

@@ -1,0 +1,142 @@
+"""Latency of the exported full-size model (cnum=48, random weights) through `serving_default`:
+one PNG image and its PNG mask in, one PNG out, batch 1.
+
+Usage: python bench/serving_latency.py [--size 512] [--runs 7] [--json FILE]
+
+Exports into a temporary directory, then, in a fresh process per runner, loads the SavedModel
+(`tf.saved_model.load`, and a TF1 Session by SignatureDef as TF Serving does), times the first
+(cold) call, makes two warm-up calls, and reports the median, min and max of `--runs` timed
+calls of `serving_default`, the same for `inpaint_tensors` on the decoded pixels, and the
+process's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+RUNNERS = ("saved_model_load", "tf1_session")
+
+
+def _inputs(size: int) -> dict:
+    """A smooth random image and a centred rectangular hole of a quarter of its area."""
+    rng = np.random.default_rng(0)
+    coarse = rng.integers(0, 256, (size // 32, size // 32, 3)).astype(np.uint8)
+    image = tf.image.resize(coarse[None], (size, size)).numpy()[0].astype(np.uint8)
+    mask = np.zeros((size, size, 1), np.uint8)
+    mask[size // 4 : 3 * size // 4, size // 4 : 3 * size // 4] = 255
+    return {
+        "serving_default": {
+            "image_bytes": np.array([tf.io.encode_png(image).numpy()], dtype=object),
+            "mask_bytes": np.array([tf.io.encode_png(mask).numpy()], dtype=object),
+        },
+        "inpaint_tensors": {"image": image[None], "mask": mask[None]},
+    }
+
+
+def _callables(path: str, runner: str) -> dict:
+    """`signature name -> f(inputs dict)` for the chosen way of loading."""
+    if runner == "saved_model_load":
+        model = tf.saved_model.load(path)
+        return {
+            name: (lambda inputs, f=f: {k: v.numpy() for k, v in f(**inputs).items()})
+            for name, f in model.signatures.items()
+        }
+    graph = tf.Graph()
+    with graph.as_default():
+        session = tf.compat.v1.Session(graph=graph)
+        meta_graph = tf.compat.v1.saved_model.loader.load(session, ["serve"], path)
+
+    def run(signature):
+        fetches = {k: v.name for k, v in signature.outputs.items()}
+        return lambda inputs: session.run(
+            fetches, {signature.inputs[k].name: v for k, v in inputs.items()}
+        )
+
+    return {name: run(s) for name, s in meta_graph.signature_def.items()}
+
+
+def _time(f, inputs) -> float:
+    start = time.perf_counter()
+    f(inputs)
+    return time.perf_counter() - start
+
+
+def measure(path: str, runner: str, size: int, runs: int) -> dict:
+    """Timings of one runner, in this process (call it in a fresh one)."""
+    start = time.perf_counter()
+    signatures = _callables(path, runner)
+    result = {"load_s": time.perf_counter() - start}
+    inputs = _inputs(size)
+    for name in ("serving_default", "inpaint_tensors"):
+        f = signatures[name]
+        cold = _time(f, inputs[name])
+        for _ in range(2):
+            f(inputs[name])
+        times = [_time(f, inputs[name]) for _ in range(runs)]
+        result[name] = {
+            "first_call_s": cold,
+            "median_s": statistics.median(times),
+            "min_s": min(times),
+            "max_s": max(times),
+            "runs": runs,
+        }
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=512, help="image side in pixels")
+    parser.add_argument("--runs", type=int, default=7, help="timed calls after warm-up")
+    parser.add_argument("--json", help="also write the results to this JSON file")
+    parser.add_argument(
+        "--measure", nargs=2, metavar=("SAVED_MODEL", "RUNNER"), help=argparse.SUPPRESS
+    )
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(*args.measure, args.size, args.runs)))
+        return
+
+    from gated_inpaint.export_lib import export_saved_model
+    from gated_inpaint.models import InpaintGenerator
+
+    generator = InpaintGenerator(cnum=48)
+    generator.build((1, None, None, 3))
+    results = {"size": args.size, "cpus": os.cpu_count(), "tensorflow": tf.__version__}
+    with tempfile.TemporaryDirectory() as base:
+        path = export_saved_model(generator, base)
+        for runner in RUNNERS:
+            command = [sys.executable, __file__, "--measure", path, runner]
+            command += [f"--size={args.size}", f"--runs={args.runs}"]
+            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            results[runner] = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"{args.size}x{args.size}, cnum=48, {results['cpus']} CPUs, TF {tf.__version__}")
+    print(f"{'runner':>17} {'signature':>16} {'first s':>8} {'median s':>9} {'min s':>6} "
+          f"{'max s':>6} {'peak RSS MB':>12}")  # fmt: skip
+    for runner in RUNNERS:
+        for name in ("serving_default", "inpaint_tensors"):
+            r = results[runner][name]
+            print(
+                f"{runner:>17} {name:>16} {r['first_call_s']:8.3f} {r['median_s']:9.3f} "
+                f"{r['min_s']:6.3f} {r['max_s']:6.3f} {results[runner]['peak_rss_mb']:12.0f}"
+            )
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
