@@ -34,6 +34,13 @@ endif
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+bench: $(STAMP)
+	$(BIN)/python bench/generator_forward.py
+	$(BIN)/python bench/train_step.py
+	$(BIN)/python bench/train_step.py --mixed_precision
+	$(BIN)/python bench/serving_latency.py
+	$(BIN)/python bench/bench_masks.py
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
