@@ -128,6 +128,12 @@ def add_inpaint_arguments(parser: argparse.ArgumentParser) -> None:
         "(created if needed)",
     )
     parser.add_argument(
+        "--edge",
+        metavar="PATH",
+        help="guided models, one image: a sketch of the lines to follow in the hole (white = "
+        "line, the mask's size)",
+    )
+    parser.add_argument(
         "--output_format",
         metavar="EXT",
         help=f"folder mode: extension, hence format, of the files written (default "
@@ -150,11 +156,17 @@ class _Job:
 
 def run_inpaint(args: argparse.Namespace) -> str:
     """Runs `gated-inpaint inpaint`; returns a summary, raises on errors (see `main`)."""
-    for flag in ("model", "image", "mask"):
+    for flag in ("model", "image", "mask", "edge"):
         path = getattr(args, flag)
-        if not os.path.exists(path) and not (flag == "model" and os.path.exists(path + ".index")):
+        if (
+            path is not None
+            and not os.path.exists(path)
+            and not (flag == "model" and os.path.exists(path + ".index"))
+        ):
             raise FileNotFoundError(f"--{flag} {path} does not exist.")
     if os.path.isdir(args.image):
+        if args.edge:
+            raise ValueError("--edge is for one image; it cannot be used with a folder.")
         return _inpaint_folder(args)
     if os.path.isdir(args.mask):
         raise ValueError(f"--image {args.image} is a file, so --mask must be a file too.")
@@ -169,8 +181,9 @@ def run_inpaint(args: argparse.Namespace) -> str:
     if job.problem:
         raise ValueError(job.problem)
     image, mask = _read_pair(job)
+    edge = _read(args.edge, "L", "edge map") if args.edge else None
     _make_dirs(os.path.dirname(job.output))
-    _write(_load_model(args.model).inpaint(image, mask), job.output)
+    _write(_load_model(args.model).inpaint(image, mask, edge), job.output)
     return f"Wrote {job.output}"
 
 

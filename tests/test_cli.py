@@ -251,3 +251,26 @@ def test_export_subcommand_writes_the_next_version(tmp_path, capsys):
     assert (tmp_path / "exports" / "1" / "saved_model.pb").is_file()
     assert cli.main([*argv, "--version", "1"]) == 1
     assert "--overwrite" in capsys.readouterr().err
+
+
+def test_edge_sketch_for_a_guided_model(tmp_path, capsys):
+    from tests.test_inpainter import _generator
+
+    weights = str(tmp_path / "guided.weights.h5")
+    _generator(cnum=4, guided=True).save_weights(weights)
+    mask = np.zeros((32, 40), np.uint8)
+    mask[4:28, 4:36] = 255
+    edge = np.zeros((32, 40), np.uint8)
+    edge[16, :] = 255
+    paths = {}
+    for name, pixels in [("image", photo(32, 40)), ("mask", mask), ("edge", edge)]:
+        paths[name] = str(tmp_path / f"{name}.png")
+        Image.fromarray(pixels).save(paths[name])
+    base = ["inpaint", "--model", weights, "--image", paths["image"], "--mask", paths["mask"]]
+    with_edge, without = str(tmp_path / "with.png"), str(tmp_path / "without.png")
+    assert cli.main([*base, "--edge", paths["edge"], "--output", with_edge]) == 0
+    assert cli.main([*base, "--output", without]) == 0
+    assert (np.asarray(Image.open(with_edge)) != np.asarray(Image.open(without))).any()
+    missing = str(tmp_path / "none.png")
+    assert cli.main([*base, "--edge", missing, "--output", str(tmp_path / "x.png")]) == 1
+    assert f"--edge {missing} does not exist" in capsys.readouterr().err
