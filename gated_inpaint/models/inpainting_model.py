@@ -129,19 +129,22 @@ class InpaintingModel(keras.Model):
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         image = data["image"]
 
-        _, _, complete = self._generate(data)
-        complete = tf.stop_gradient(complete)
-        with tf.GradientTape() as tape:
-            scores = self._discriminate(tf.concat([image, complete], 0), _doubled(data), True)
-            real_scores, fake_scores = tf.split(scores, 2)
-            d_loss = losses.discriminator_hinge_loss(real_scores, fake_scores)
-            scaled = self.d_optimizer.scale_loss(d_loss / replicas)
-        d_vars = self.discriminator.trainable_variables
-        self.d_optimizer.apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars, strict=True))
-
-        with tf.GradientTape() as tape:
+        with tf.GradientTape() as g_tape:
+            # One generator forward serves both updates: G's weights do not change in between.
             x_stage1, x_stage2, complete = self._generate(data)
-            fake_scores = self._discriminate(complete, data, True)
+            with g_tape.stop_recording():
+                with tf.GradientTape() as d_tape:
+                    fakes = tf.stop_gradient(complete)
+                    both = tf.concat([image, fakes], 0)
+                    scores = self._discriminate(both, _doubled(data), True)
+                    real_scores, fake_scores = tf.split(scores, 2)
+                    d_loss = losses.discriminator_hinge_loss(real_scores, fake_scores)
+                    scaled = self.d_optimizer.scale_loss(d_loss / replicas)
+                d_vars = self.discriminator.trainable_variables
+                d_grads = d_tape.gradient(scaled, d_vars)
+                self.d_optimizer.apply_gradients(zip(d_grads, d_vars, strict=True))
+
+            fake_scores = self._discriminate(complete, data, True)  # D after its update
             g_adv = losses.generator_hinge_loss(fake_scores)
             l1_coarse = losses.l1_loss(image, x_stage1)
             l1_fine = losses.l1_loss(image, x_stage2)
@@ -152,7 +155,7 @@ class InpaintingModel(keras.Model):
             )
             scaled = self.g_optimizer.scale_loss(g_loss / replicas)
         g_vars = self.generator.trainable_variables
-        self.g_optimizer.apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars, strict=True))
+        self.g_optimizer.apply_gradients(zip(g_tape.gradient(scaled, g_vars), g_vars, strict=True))
 
         values = (d_loss, g_loss, g_adv, l1_coarse, l1_fine)
         for name, value in zip(LOSS_NAMES, values, strict=True):
