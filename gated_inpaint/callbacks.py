@@ -140,10 +140,8 @@ class TensorBoardSummaries(keras.callbacks.Callback):
     def _grid(self) -> np.ndarray:
         """`[N, H, 5W, 3]` uint8: masked input, coarse, fine, completed, original side by side."""
         image, mask = self.sample["image"], self.sample["mask"]
-        x_stage1, x_stage2 = self.model.generator(image, mask, self.sample.get("edge"))
-        x_stage2 = tf.cast(x_stage2, tf.float32)
+        x_stage1, x_stage2, completed = self.model.generate(self.sample)
         masked = image * (1.0 - mask) + mask  # the hole shown white
-        completed = x_stage2 * mask + image * (1.0 - mask)
-        panels = [masked, tf.cast(x_stage1, tf.float32), x_stage2, completed, image]
+        panels = [masked, x_stage1, x_stage2, completed, image]
         grid = tf.concat(panels, axis=2)
         return tf.cast(tf.clip_by_value((grid + 1.0) * 127.5, 0, 255), tf.uint8).numpy()

@@ -203,6 +203,13 @@ def load_official_checkpoint(
     return [a.key for a in assignments]
 
 
+def generator_from_official_checkpoint(path: str, channel_order: str = "rgb") -> InpaintGenerator:
+    """A new generator of the checkpoint's cnum and guided mode, with its weights loaded."""
+    generator = InpaintGenerator(**inspect_generator(path))
+    load_official_checkpoint(path, generator=generator, channel_order=channel_order)
+    return generator
+
+
 def add_convert_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the converter's command-line arguments (shared with `gated-inpaint convert`)."""
     parser.add_argument(
@@ -226,17 +233,15 @@ def run_convert(args: argparse.Namespace) -> str:
         raise ValueError(
             f"--output must end in .weights.h5 (Keras weights file), got {args.output}"
         )
-    settings = inspect_generator(args.checkpoint_dir)
+    resolve_checkpoint(args.checkpoint_dir)
     if os.path.exists(args.output) and not args.overwrite:
         raise FileExistsError(f"{args.output} exists; pass --overwrite to replace it.")
-    generator = InpaintGenerator(**settings)
-    loaded = load_official_checkpoint(
-        args.checkpoint_dir, generator=generator, channel_order=args.channel_order
-    )
+    generator = generator_from_official_checkpoint(args.checkpoint_dir, args.channel_order)
     generator.save_weights(args.output)
     return (
-        f"Converted {len(loaded)} tensors (cnum={settings['cnum']}, guided={settings['guided']}, "
-        f"{args.channel_order.upper()}) from {args.checkpoint_dir} into {args.output}"
+        f"Converted {len(generator.weights)} tensors (cnum={generator.cnum}, "
+        f"guided={generator.guided}, {args.channel_order.upper()}) from {args.checkpoint_dir} "
+        f"into {args.output}"
     )
 
 

@@ -549,9 +549,8 @@ def generator_from_official(
     path: str, cnum: int | None = None, guided: bool | None = None
 ) -> InpaintGenerator:
     """A generator converted (to RGB) from an official DeepFill v2 TF1 checkpoint."""
-    generator = InpaintGenerator(**_settings(convert.inspect_generator(path), cnum, guided, path))
-    convert.load_official_checkpoint(path, generator=generator, channel_order="rgb")
-    return generator
+    _settings(convert.inspect_generator(path), cnum, guided, path)  # cnum/guided must agree
+    return convert.generator_from_official_checkpoint(path, channel_order="rgb")
 
 
 def load_generator(

@@ -110,10 +110,7 @@ class Inpainter:
     def from_official_checkpoint(cls, path: str | os.PathLike) -> Inpainter:
         """Loads the generator of an official DeepFill v2 TF1 checkpoint (directory or prefix),
         converted to RGB on load; cnum and guided mode are read from the checkpoint."""
-        path = os.fspath(path)
-        generator = InpaintGenerator(**convert.inspect_generator(path))
-        convert.load_official_checkpoint(path, generator=generator, channel_order="rgb")
-        return cls(generator)
+        return cls(convert.generator_from_official_checkpoint(os.fspath(path), channel_order="rgb"))
 
     @classmethod
     def from_saved_model(cls, path: str | os.PathLike) -> Inpainter:

@@ -108,10 +108,11 @@ class InpaintingModel(keras.Model):
 
     def call(self, inputs, training=None):
         """Returns the completed image `[B, H, W, 3]` in [-1, 1] for a data dict."""
-        _, _, complete = self._generate(inputs)
+        _, _, complete = self.generate(inputs)
         return complete
 
-    def _generate(self, data):
+    def generate(self, data):
+        """`(x_stage1, x_stage2, completed)`, float32 `[B, H, W, 3]`, for a data dict."""
         image, mask, edge = data["image"], data["mask"], data.get("edge")
         x_stage1, x_stage2 = self.generator(image, mask, edge)
         # Losses and the pasted image in float32 also under a mixed-precision policy.
@@ -131,7 +132,7 @@ class InpaintingModel(keras.Model):
 
         with tf.GradientTape() as g_tape:
             # One generator forward serves both updates: G's weights do not change in between.
-            x_stage1, x_stage2, complete = self._generate(data)
+            x_stage1, x_stage2, complete = self.generate(data)
             with g_tape.stop_recording():
                 with tf.GradientTape() as d_tape:
                     fakes = tf.stop_gradient(complete)
@@ -163,7 +164,7 @@ class InpaintingModel(keras.Model):
         return _reducible({name: self.loss_trackers[name].result() for name in LOSS_NAMES})
 
     def test_step(self, data):
-        _, _, complete = self._generate(data)
+        _, _, complete = self.generate(data)
         target = (data["image"] + 1.0) / 2.0
         output = tf.clip_by_value((complete + 1.0) / 2.0, 0.0, 1.0)
         per_image = {
