@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 
 from gated_inpaint.layers import ContextualAttention, resize_nearest_align_corners
+from gated_inpaint.layers import contextual_attention as ca_module
 
 
 def _official_style_attention(f, mask, softmax_scale=10.0, fuse=True):
@@ -110,3 +111,62 @@ def test_config_and_keras_file_round_trip(tmp_path, rng):
     restored = keras.models.load_model(path)
     f, m = _inputs(rng)
     np.testing.assert_array_equal(model([f, m]), restored([f, m]))
+
+
+def _chunk_calls(monkeypatch):
+    """Records the rows per block each time the chunked path runs."""
+    calls = []
+    pasted = ca_module._RowChunks.pasted
+
+    def spy(self, rows, attend):
+        calls.append(rows)
+        return pasted(self, rows, attend)
+
+    monkeypatch.setattr(ca_module._RowChunks, "pasted", spy)
+    return calls
+
+
+@pytest.mark.parametrize("fuse_k", [3, 1, 2, 5])
+@pytest.mark.parametrize(("size", "chunk"), [((32, 24), 1), ((28, 40), 3000), ((20, 10), 1)])
+def test_chunked_equals_whole(rng, monkeypatch, fuse_k, size, chunk):
+    """Blocks of rows (the smallest allowed: fuse_k rows, or a few) give the whole-matrix
+    result, with the column-major wrap between blocks and at the top and bottom rows."""
+    calls = _chunk_calls(monkeypatch)
+    f, mask = _inputs(rng, h=size[0], w=size[1])
+    whole = ContextualAttention(fuse_k=fuse_k, chunk_elements=None)(f, mask).numpy()
+    chunked = ContextualAttention(fuse_k=fuse_k, chunk_elements=chunk)(f, mask).numpy()
+    assert calls and calls[0] < size[0] // 2  # several blocks
+    np.testing.assert_allclose(chunked, whole, atol=1e-6)
+
+
+@pytest.mark.parametrize("fuse", [True, False])
+def test_chunked_matches_official_op_sequence(rng, fuse):
+    f, mask = _inputs(rng, h=24, w=20)
+    got = ContextualAttention(fuse=fuse, chunk_elements=1)(f, mask).numpy()
+    np.testing.assert_allclose(got, _official_style_attention(f, mask, fuse=fuse), atol=1e-5)
+
+
+def test_chunked_with_dynamic_shapes_picks_blocks_at_run_time(rng, monkeypatch):
+    """Unknown sizes: one graph decides per call between one block and several."""
+    calls = _chunk_calls(monkeypatch)
+    chunk_elements = 2 * 6 * 96  # batch 2, 6 rows of a 12-wide map against 96 patches
+    layer = ContextualAttention(chunk_elements=chunk_elements)
+    spec = tf.TensorSpec([None, None, None, 5], tf.float32)
+    fn = tf.function(layer.call, input_signature=[spec, tf.TensorSpec([None, None, None, 1])])
+    reference = ContextualAttention(chunk_elements=None)
+    for size in [(16, 24), (32, 24), (8, 8)]:
+        f, mask = _inputs(rng, h=size[0], w=size[1])
+        np.testing.assert_allclose(fn(f, mask), reference(f, mask), atol=1e-6)
+    assert len(calls) == 1  # traced once; the blocks run in a tf.while_loop
+
+
+def test_rows_per_chunk_follows_the_budget():
+    neighbourhoods = tf.zeros([2, 40 * 30, 27])
+    patches = tf.zeros([2, 40 * 30, 27])
+    chunks = ca_module._RowChunks(neighbourhoods, patches, (40, 30), (40, 30), fuse_k=3)
+    per_row = 2 * 30 * 1200
+    assert chunks.rows_per_chunk(per_row * 12) == 10  # 10 rows + 2 shared = 12 rows of scores
+    assert chunks.rows_per_chunk(per_row * 42) == 40  # everything fits: one block
+    assert chunks.rows_per_chunk(1) == 3  # at least fuse_k rows
+    assert chunks.rows_per_chunk(per_row * 9) == 7  # at most 7 rows: 6 blocks, 7 rows each
+    assert chunks.rows_per_chunk(per_row * 23) == 20  # at most 21 rows: 2 blocks of 20

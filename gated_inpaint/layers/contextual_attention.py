@@ -7,6 +7,8 @@ import tensorflow as tf
 
 from gated_inpaint.layers.resize import resize_nearest_align_corners
 
+DEFAULT_CHUNK_ELEMENTS = 2**24
+
 
 def _shift(x: tf.Tensor, offset: int, axis: int) -> tf.Tensor:
     """`out[m] = x[m - offset]` along `axis`, zero where `m - offset` is out of range."""
@@ -62,6 +64,146 @@ def _fold(patches: tf.Tensor, rate: int) -> tf.Tensor:
     return tf.nn.depth_to_space(stacked, rate)
 
 
+def _dim(x: tf.Tensor, axis: int) -> int | tf.Tensor:
+    """The static size of `x` along `axis`, or its dynamic size as an int64 scalar."""
+    static = x.shape[axis]
+    return static if static is not None else tf.shape(x, out_type=tf.int64)[axis]
+
+
+def _int64(n: int | tf.Tensor) -> tf.Tensor:
+    return tf.cast(n, tf.int64)
+
+
+def _maximum(a, b):
+    return max(a, b) if isinstance(a, int) and isinstance(b, int) else tf.maximum(a, b)
+
+
+class _RowChunks:
+    """Fused attention, softmax and pasting a block of foreground rows at a time.
+
+    Gives what `ContextualAttention` computes on the whole `[B, h*w, L]` score matrix
+    (`L` background patches), with peak memory bounded by one block of rows instead of
+    growing with the square of the pixel count. The official fuse is a diagonal sum over
+    `fuse_k` neighbours in row-major order (F1), then in column-major order (F2). In
+    column-major order the neighbours of `(y, x)` are `(y + d, x)`, wrapping to the
+    previous or next column past the top or bottom row. So a block of rows `[r0, r0 + R)`
+    needs F1 on rows `[r0 - low, r0 + R + high)`, and F1 on a range of rows needs the raw
+    scores of that range and `low`/`high` positions beyond it. The wrapped rows at the
+    image's top and bottom are computed once; each block recomputes `fuse_k - 1` rows of
+    F1 shared with its neighbours.
+
+    Args:
+        neighbourhoods: `[B, h*w, K]` foreground neighbourhoods, row-major.
+        patches: `[B, L, K]` normalised background patches, `L = bh * bw`, row-major.
+        fg_size: `(h, w)`; bg_size: `(bh, bw)`, static ints or int scalars.
+        fuse_k: propagation kernel size, 1 for no fuse.
+    """
+
+    def __init__(self, neighbourhoods, patches, fg_size, bg_size, fuse_k: int):
+        self.neighbourhoods = neighbourhoods
+        self.patches = patches
+        # Static ints where known (to decide while tracing), else int64 scalars.
+        self.batch = _dim(neighbourhoods, 0)
+        self.patch_count = _dim(patches, 1)
+        self.height, self.width = fg_size
+        self.bg_size = bg_size
+        self.fuse_k = fuse_k
+        self.low = (fuse_k - 1) // 2
+        self.high = fuse_k - 1 - self.low
+
+    def rows_per_chunk(self, chunk_elements: int):
+        """Rows per block so that a block's scores hold about `chunk_elements` values, at
+        least `fuse_k` rows; balanced so the last block is not much shorter. A static int
+        when the shapes are static, else an int64 scalar."""
+        per_row = self.batch * self.width * self.patch_count
+        most = _maximum(chunk_elements // per_row - (self.fuse_k - 1), max(self.fuse_k, 1))
+        count = (self.height + most - 1) // most
+        return (self.height + count - 1) // count
+
+    def pasted(self, rows, attend):
+        """`attend(fused scores [B, n, L]) -> [B, n, P]` applied block by block: `[B, h*w, P]`.
+
+        Needs `rows >= fuse_k` and `h > rows` (several blocks)."""
+        batch, height, width, patch_count = (
+            _int64(n) for n in (self.batch, self.height, self.width, self.patch_count)
+        )
+        low, high = self.low, self.high
+        rows = _int64(rows)
+        count = (height + rows - 1) // rows
+        if self.fuse_k > 1:
+            # Virtual rows -low..-1 are F1[t + h, x - 1]; rows h..h+high-1 are F1[t - h, x + 1].
+            above = _shift(self._row_fused(height - low, height), 1, axis=2)
+            below = _shift(self._row_fused(0, high), -1, axis=2)
+
+        def block(index, outputs):
+            first, end = index * rows - low, index * rows + rows + high
+            parts = []
+            if low:
+                parts.append(above[:, low - tf.clip_by_value(-first, 0, low) :])
+            parts.append(self._row_fused(tf.maximum(first, 0), tf.minimum(end, height)))
+            if high:
+                parts.append(below[:, : tf.clip_by_value(end - height, 0, high)])
+                zero_rows = tf.maximum(end - height - high, 0)
+                parts.append(
+                    tf.zeros(tf.stack([batch, zero_rows, width, patch_count]), self.patches.dtype)
+                )
+            row_fused = tf.concat(parts, axis=1)  # F1 on rows [first, end): [B, R+k-1, w, L]
+            fused = None
+            for d in range(-low, high + 1):
+                term = self._column_shift(row_fused[:, low + d : low + d + rows], d)
+                fused = term if fused is None else fused + term
+            scores = tf.reshape(fused, tf.stack([batch, rows * width, patch_count]))
+            return index + 1, outputs.write(tf.cast(index, tf.int32), attend(scores))
+
+        outputs = tf.TensorArray(self.patches.dtype, size=tf.cast(count, tf.int32))
+        _, outputs = tf.while_loop(
+            lambda index, _: index < count,
+            block,
+            (tf.constant(0, tf.int64), outputs),
+            parallel_iterations=1,
+        )
+        stacked = outputs.stack()  # [count, B, R*w, P]
+        pasted = tf.reshape(
+            tf.transpose(stacked, [1, 0, 2, 3]),
+            tf.stack([batch, -1, tf.shape(stacked, out_type=tf.int64)[-1]]),
+        )
+        return pasted[:, : height * width]
+
+    def _row_fused(self, first, end):
+        """F1 (the row-major diagonal sum of the scores) on foreground rows `[first, end)`:
+        `[B, end - first, w, L]`."""
+        batch, height, width, patch_count = (
+            _int64(n) for n in (self.batch, self.height, self.width, self.patch_count)
+        )
+        low, high = self.low, self.high
+        total = height * width
+        start, stop = first * width, end * width
+        begin = tf.maximum(start - low, 0)
+        finish = tf.minimum(stop + high, total)
+        scores = tf.matmul(self.neighbourhoods[:, begin:finish], self.patches, transpose_b=True)
+        # Positions start-low .. stop+high-1, zero outside the image as in the official conv.
+        scores = tf.pad(scores, [[0, 0], [begin - (start - low), stop + high - finish], [0, 0]])
+        length = stop - start
+        fused = None
+        for d in range(-low, high + 1):
+            term = _shift(scores[:, low + d : low + d + length], -d, axis=2)
+            fused = term if fused is None else fused + term
+        return tf.reshape(fused, tf.stack([batch, end - first, width, patch_count]))
+
+    def _column_shift(self, scores, offset: int):
+        """`out[..., l] = scores[..., l2]` where `l2` follows background patch `l` by `offset`
+        in column-major order; zero past either end. `scores`: `[..., L]`."""
+        if offset == 0:
+            return scores
+        bg_h, bg_w = (_int64(n) for n in self.bg_size)
+        patch = tf.range(_int64(self.patch_count))
+        target = (patch % bg_w) * bg_h + patch // bg_w + offset  # column-major index
+        inside = (target >= 0) & (target < bg_h * bg_w)
+        target = tf.clip_by_value(target, 0, bg_h * bg_w - 1)
+        gathered = tf.gather(scores, (target % bg_h) * bg_w + target // bg_h, axis=-1)
+        return gathered * tf.cast(inside, scores.dtype)
+
+
 @keras.saving.register_keras_serializable(package="gated_inpaint")
 class ContextualAttention(keras.layers.Layer):
     """Fills features in the hole with a soft copy of matching features from the known region.
@@ -89,6 +231,11 @@ class ContextualAttention(keras.layers.Layer):
         fuse_k: size of the attention-propagation kernel.
         softmax_scale: temperature multiplier of the scores.
         fuse: whether to apply attention propagation.
+        chunk_elements: bound on the score values held at once: when the `[B, h*w, L]`
+            scores would exceed it, steps 4-7 run a block of foreground rows at a time
+            (same results, memory linear in the pixel count; see `_RowChunks`). The
+            default, 2**24 (64 MB in float32), leaves images up to about 800 x 800 px
+            unchunked. None computes all scores at once.
         **kwargs: base `keras.layers.Layer` arguments.
 
     Call args:
@@ -118,6 +265,7 @@ class ContextualAttention(keras.layers.Layer):
         fuse_k: int = 3,
         softmax_scale: float = 10.0,
         fuse: bool = True,
+        chunk_elements: int | None = DEFAULT_CHUNK_ELEMENTS,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -127,6 +275,9 @@ class ContextualAttention(keras.layers.Layer):
         self.fuse_k = int(fuse_k)
         self.softmax_scale = float(softmax_scale)
         self.fuse = bool(fuse)
+        if chunk_elements is not None and chunk_elements < 1:
+            raise ValueError(f"chunk_elements must be positive or None, got {chunk_elements}.")
+        self.chunk_elements = None if chunk_elements is None else int(chunk_elements)
 
     def _check_shape(self, features):
         if features.shape.rank != 4:
@@ -179,16 +330,34 @@ class ContextualAttention(keras.layers.Layer):
             padding="SAME",
         )
         neighbourhoods = tf.reshape(neighbourhoods, [batch, -1, ksize * ksize * channels])
-        scores = tf.matmul(neighbourhoods, patches, transpose_b=True)  # [B, h*w, L]
-
-        if self.fuse:
-            scores = self._propagate(scores, down_size, (grid_h, grid_w))
-
         valid = self._valid_patches(mask, down_size)  # [B or 1, 1, L]
-        scores = scores * valid
-        attention = tf.nn.softmax(scores * self.softmax_scale, axis=-1) * valid
 
-        pasted = tf.matmul(attention, raw)  # [B, h*w, (2*rate)^2 * C]
+        def attend(scores):  # fused scores [B, n, L] -> pasted raw patches [B, n, 4r^2 C]
+            scores = scores * valid
+            attention = tf.nn.softmax(scores * self.softmax_scale, axis=-1) * valid
+            return tf.matmul(attention, raw)
+
+        def whole():
+            scores = tf.matmul(neighbourhoods, patches, transpose_b=True)  # [B, h*w, L]
+            if self.fuse:
+                scores = self._propagate(scores, down_size, (grid_h, grid_w))
+            return attend(scores)
+
+        if self.chunk_elements is None:
+            pasted = whole()
+        else:
+            chunks = _RowChunks(
+                neighbourhoods,
+                patches,
+                (_dim(features, 1) // rate, _dim(features, 2) // rate),
+                (_dim(patch_grid, 1), _dim(patch_grid, 2)),
+                self.fuse_k if self.fuse else 1,
+            )
+            rows = chunks.rows_per_chunk(self.chunk_elements)
+            if isinstance(rows, int):  # static shapes: decided while tracing
+                pasted = whole() if rows >= chunks.height else chunks.pasted(rows, attend)
+            else:
+                pasted = tf.cond(rows >= chunks.height, whole, lambda: chunks.pasted(rows, attend))
         pasted = tf.reshape(
             pasted, [batch, down_size[0], down_size[1], 2 * rate, 2 * rate, channels]
         )
@@ -236,6 +405,7 @@ class ContextualAttention(keras.layers.Layer):
                 "fuse_k": self.fuse_k,
                 "softmax_scale": self.softmax_scale,
                 "fuse": self.fuse,
+                "chunk_elements": self.chunk_elements,
             }
         )
         return config
