@@ -35,8 +35,8 @@ import h5py
 import numpy as np
 import tensorflow as tf
 
-from gated_inpaint import convert, trainer
-from gated_inpaint.inference import inpaint_uint8
+from gated_inpaint import convert, hd_strategy, precision, trainer
+from gated_inpaint.hd_strategy import DEFAULT_HD, HDStrategy, inpaint_uint8_hd
 from gated_inpaint.models import InpaintGenerator
 
 SERVING_SIGNATURE = "serving_default"
@@ -143,8 +143,9 @@ def _same_size_checks(names: list, sizes: list) -> list:
 class InpaintServingModule(tf.Module):
     """The served graph: a generator behind two signatures that validate their inputs.
 
-    Both signatures run `inference.inpaint_uint8` (reflect-pad to a multiple of 8,
-    generator, known pixels unchanged, crop back); batch, height and width are dynamic.
+    Both signatures run `hd_strategy.inpaint_uint8_hd` (images above `hd.max_size` cropped
+    or scaled as `hd` says; reflect-pad to a multiple of 8, generator, known pixels
+    unchanged, crop back); batch, height and width are dynamic.
     An invalid input fails the request with an `InvalidArgument` error naming the input
     and what is wrong, e.g. `assertion failed: [mask_bytes[1] is 30x40 pixels but its image
     is 37x50]`; the module keeps serving.
@@ -171,12 +172,17 @@ class InpaintServingModule(tf.Module):
         generator: a built `InpaintGenerator` taking RGB.
         max_pixels: most pixels one network run may get (`height * width` of each image
             for `serving_default`, `batch * height * width` for `inpaint_tensors`), saved
-            as the variable `max_pixels`. Memory grows with its square (contextual
-            attention scores every pair of positions at 1/8 scale): bench/serving_latency.py
-            measured a peak RSS of 1.2 GB at 512x512 and 7-8 GB at 1024x1024 (cnum=48, CPU).
+            as the variable `max_pixels`. Images above `hd.max_size` run at most at that
+            size with the default `crop` strategy (see `hd_strategy`).
+        hd: how images larger than `hd.max_size` are filled (`hd_strategy.HDStrategy`).
     """
 
-    def __init__(self, generator: InpaintGenerator, max_pixels: int = DEFAULT_MAX_PIXELS):
+    def __init__(
+        self,
+        generator: InpaintGenerator,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+        hd: HDStrategy = DEFAULT_HD,
+    ):
         super().__init__(name="gated_inpaint")
         if max_pixels < 1:
             raise ValueError(f"max_pixels must be positive, got {max_pixels}.")
@@ -184,7 +190,7 @@ class InpaintServingModule(tf.Module):
         # model or its keras.Variables instead would add Keras' serving function, or a
         # second copy of every variable that a TF1 Session (TF Serving) never restores.
         self.generator_weights = [w.value for w in generator.weights]
-        self._inpaint = functools.partial(inpaint_uint8, generator)
+        self._inpaint = functools.partial(inpaint_uint8_hd, generator, hd=hd)
         self.max_pixels = tf.Variable(max_pixels, dtype=tf.int64, trainable=False)
         self.guided = generator.guided
         planes = ["mask", "edge"] if self.guided else ["mask"]
@@ -374,6 +380,8 @@ def export_saved_model(
     version: int | None = None,
     overwrite: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    hd: HDStrategy = DEFAULT_HD,
+    compute_precision: str = "float32",
 ) -> str:
     """Writes the SavedModel of `generator` into `export_dir/<version>/`, atomically.
 
@@ -388,7 +396,9 @@ def export_saved_model(
         version: the version number; default `next_version(export_dir)`.
         overwrite: replace an existing version (the old one is renamed aside, the new
             one renamed in, then the old one deleted).
-        max_pixels: see `InpaintServingModule`.
+        max_pixels, hd: see `InpaintServingModule`.
+        compute_precision: `"float32"`, `"bfloat16"` or `"float16"` (`precision.PRECISIONS`):
+            the precision the exported graph computes in; the weights are saved as float32.
 
     Returns:
         The version directory written.
@@ -406,7 +416,8 @@ def export_saved_model(
             f"{final} exists; pass --overwrite to replace it, or omit --version to write "
             f"version {next_version(export_dir)}."
         )
-    module = InpaintServingModule(generator, max_pixels)
+    generator = precision.with_precision(generator, compute_precision)
+    module = InpaintServingModule(generator, max_pixels, hd)
     temp = os.path.join(export_dir, f"{TEMP_PREFIX}{version}-{os.getpid()}")
     old = os.path.join(export_dir, f".old-{version}-{os.getpid()}")
     try:
@@ -594,9 +605,11 @@ def add_export_arguments(parser) -> None:
         "--max_pixels",
         type=int,
         default=DEFAULT_MAX_PIXELS,
-        help="most pixels one network run may get; larger requests fail "
-        "(memory grows with its square: ~1.2 GB at 512x512, 7-8 GB at 1024x1024)",
+        help="most pixels of one request image (serving_default) or batch (inpaint_tensors); "
+        "larger requests fail",
     )
+    hd_strategy.add_hd_arguments(parser)
+    precision.add_precision_argument(parser)
     parser.add_argument("--cnum", type=int, help="generator width if the source does not say it")
     parser.add_argument(
         "--guided",
@@ -613,4 +626,6 @@ def run_export(args) -> str:
         official_checkpoint=args.official_checkpoint, cnum=args.cnum, guided=args.guided,
     )  # fmt: skip
     return export_saved_model(generator, args.export_dir, version=args.version,
-                              overwrite=args.overwrite, max_pixels=args.max_pixels)  # fmt: skip
+                              overwrite=args.overwrite, max_pixels=args.max_pixels,
+                              hd=hd_strategy.hd_from_args(args),
+                              compute_precision=args.precision)  # fmt: skip

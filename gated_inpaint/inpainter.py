@@ -31,8 +31,9 @@ import tensorflow as tf
 from PIL import Image
 
 from gated_inpaint import convert, export_lib
-from gated_inpaint.inference import inpaint_uint8
+from gated_inpaint.hd_strategy import HDStrategy, inpaint_uint8_hd
 from gated_inpaint.models.generator import InpaintGenerator
+from gated_inpaint.precision import with_precision
 
 SIGNATURE_KEY = export_lib.TENSOR_SIGNATURE
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -57,9 +58,20 @@ class Inpainter:
     first call traces the graph, a call with a new size traces once more with unknown sizes,
     and from then on any size or batch size reuses that graph.
 
+    Large photos: images whose long side exceeds `hd_max_size` are filled as `hd_strategy`
+    says (see `gated_inpaint.hd_strategy`): by default the box around the holes plus
+    `hd_margin` pixels, scaled down to `hd_max_size` if still larger, so time and memory stay
+    bounded whatever the photo's size. A SavedModel's strategy and precision are the ones
+    chosen at export.
+
     Args:
         generator: an `InpaintGenerator` that takes RGB (official weights converted with
             `channel_order="rgb"`, which the loaders do).
+        hd_strategy: `"crop"`, `"resize"` or `"original"`.
+        hd_max_size: the long side, in pixels, above which `hd_strategy` applies.
+        hd_margin: `crop`: pixels of context around the holes' box.
+        precision: `"float32"`, `"bfloat16"` (faster on CPUs with AVX512-BF16 or AMX) or
+            `"float16"` (GPUs): what the generator computes in.
 
     Attributes:
         guided: whether the generator takes an edge (sketch) map.
@@ -78,16 +90,29 @@ class Inpainter:
     ((250, 333, 3), dtype('uint8'), True)
     """
 
-    def __init__(self, generator: InpaintGenerator):
+    def __init__(
+        self,
+        generator: InpaintGenerator,
+        hd_strategy: str = HDStrategy.strategy,
+        hd_max_size: int = HDStrategy.max_size,
+        hd_margin: int = HDStrategy.margin,
+        precision: str = "float32",
+    ):
+        hd = HDStrategy(hd_strategy, hd_max_size, hd_margin)
+        generator = with_precision(generator, precision)
         self._graph = tf.function(
-            functools.partial(inpaint_uint8, generator), reduce_retracing=True
+            functools.partial(inpaint_uint8_hd, generator, hd=hd), reduce_retracing=True
         )
 
         def runner(images, masks, edges):
             edges = None if edges is None else tf.constant(edges)
             return self._graph(tf.constant(images), tf.constant(masks), edges).numpy()
 
-        self._setup(runner, generator.guided, generator, f"cnum={generator.cnum}")
+        description = (
+            f"cnum={generator.cnum}, hd_strategy={hd.strategy!r}, hd_max_size={hd.max_size}, "
+            f"hd_margin={hd.margin}, precision={precision!r}"
+        )
+        self._setup(runner, generator.guided, generator, description)
 
     def _setup(
         self, runner: _Runner, guided: bool, generator: InpaintGenerator | None, description: str
@@ -101,16 +126,19 @@ class Inpainter:
         return f"Inpainter({self._description}, guided={self.guided})"
 
     @classmethod
-    def from_weights(cls, path: str | os.PathLike) -> Inpainter:
+    def from_weights(cls, path: str | os.PathLike, **options) -> Inpainter:
         """Loads a Keras `*.weights.h5` file of an `InpaintGenerator` (`gated-inpaint convert`
-        output, or `generator.save_weights`); cnum and guided mode are read from the file."""
-        return cls(export_lib.generator_from_weights(os.fspath(path)))
+        output, or `generator.save_weights`); cnum and guided mode are read from the file.
+        `options`: the constructor's `hd_*` and `precision` arguments."""
+        return cls(export_lib.generator_from_weights(os.fspath(path)), **options)
 
     @classmethod
-    def from_official_checkpoint(cls, path: str | os.PathLike) -> Inpainter:
+    def from_official_checkpoint(cls, path: str | os.PathLike, **options) -> Inpainter:
         """Loads the generator of an official DeepFill v2 TF1 checkpoint (directory or prefix),
-        converted to RGB on load; cnum and guided mode are read from the checkpoint."""
-        return cls(convert.generator_from_official_checkpoint(os.fspath(path), channel_order="rgb"))
+        converted to RGB on load; cnum and guided mode are read from the checkpoint.
+        `options`: the constructor's `hd_*` and `precision` arguments."""
+        generator = convert.generator_from_official_checkpoint(os.fspath(path), channel_order="rgb")
+        return cls(generator, **options)
 
     @classmethod
     def from_saved_model(cls, path: str | os.PathLike) -> Inpainter:
@@ -151,23 +179,30 @@ class Inpainter:
         return inpainter
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> Inpainter:
+    def load(cls, path: str | os.PathLike, **options) -> Inpainter:
         """Loads a model, recognised by what `path` holds: a SavedModel (`saved_model.pb`, or
         numeric version directories holding one), a `*.weights.h5` file (or a directory with
         exactly one), or an official TF1 checkpoint (directory, prefix or one of its files).
 
+        `options` (the constructor's `hd_*` and `precision` arguments) apply to weights and
+        checkpoints; a SavedModel has its own, chosen at export.
+
         Raises:
             FileNotFoundError: nothing exists at `path`.
-            ValueError: `path` is none of the three (the message says what was found).
+            ValueError: `path` is none of the three (the message says what was found), or
+                `options` were given for a SavedModel.
         """
         path = os.fspath(path)
         kind, resolved = _model_kind(path)
-        loader = {
-            "saved_model": cls.from_saved_model,
-            "weights": cls.from_weights,
-            "checkpoint": cls.from_official_checkpoint,
-        }[kind]
-        return loader(resolved)
+        if kind == "saved_model":
+            if options:
+                raise ValueError(
+                    f"{resolved} is a SavedModel: its {', '.join(sorted(options))} were fixed "
+                    f"at export (gated-inpaint export --hd_strategy ... --precision ...)."
+                )
+            return cls.from_saved_model(resolved)
+        loader = cls.from_weights if kind == "weights" else cls.from_official_checkpoint
+        return loader(resolved, **options)
 
     def inpaint(self, image: Any, mask: Any, edge: Any = None) -> np.ndarray:
         """Fills the holes of one image.
