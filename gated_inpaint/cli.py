@@ -6,16 +6,28 @@ import argparse
 import os
 import sys
 from dataclasses import dataclass
-from typing import TextIO
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
-from PIL import Image, ImageOps  # noqa: E402
+from PIL import Image  # noqa: E402
 
-from gated_inpaint import convert, export_lib  # noqa: E402
-from gated_inpaint.inpainter import Inpainter  # noqa: E402
+from gated_inpaint import (  # noqa: E402
+    convert,
+    evaluate_command,
+    export_lib,
+    hd_strategy,
+    mask_set,
+    precision,
+)
+from gated_inpaint.command_support import (  # noqa: E402
+    PartialFailure,
+    Progress,
+    image_files,
+    load_inpainter,
+    read_image,
+)
 
 MASK_SUFFIX = "_mask"
 DEFAULT_FOLDER_FORMAT = "png"
@@ -49,10 +61,6 @@ stop the others: the failures are listed at the end and the exit status is 1.
 Existing outputs are kept unless --overwrite is given; input files are never
 overwritten.
 """
-
-
-class PartialFailure(Exception):
-    """Some items of a folder run failed; the message is the summary."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,6 +97,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export_lib.add_export_arguments(export_parser)
     export_parser.set_defaults(run=export_lib.run_export)
+
+    masks_parser = commands.add_parser(
+        "masks",
+        help="write a fixed evaluation mask set, balanced over hole-coverage buckets",
+        description=mask_set.MASKS_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    mask_set.add_masks_arguments(masks_parser)
+    masks_parser.set_defaults(run=mask_set.run_masks)
+
+    evaluate_parser = commands.add_parser(
+        "evaluate",
+        help="L1, L2, PSNR and SSIM of a model and OpenCV baselines, by hole coverage",
+        description=evaluate_command.EVALUATE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    evaluate_command.add_evaluate_arguments(evaluate_parser)
+    evaluate_parser.set_defaults(run=evaluate_command.run_evaluate)
     return parser
 
 
@@ -142,6 +168,8 @@ def add_inpaint_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="replace existing outputs (never an input)"
     )
+    hd_strategy.add_hd_arguments(parser)
+    precision.add_precision_argument(parser)
 
 
 @dataclass
@@ -181,9 +209,9 @@ def run_inpaint(args: argparse.Namespace) -> str:
     if job.problem:
         raise ValueError(job.problem)
     image, mask = _read_pair(job)
-    edge = _read(args.edge, "L", "edge map") if args.edge else None
+    edge = read_image(args.edge, "L", "edge map") if args.edge else None
     _make_dirs(os.path.dirname(job.output))
-    _write(_load_model(args.model).inpaint(image, mask, edge), job.output)
+    _write(load_inpainter(args).inpaint(image, mask, edge), job.output)
     return f"Wrote {job.output}"
 
 
@@ -198,9 +226,9 @@ def _inpaint_folder(args: argparse.Namespace) -> str:
     if not jobs:
         raise ValueError(f"No image files in {args.image}.")
     _make_dirs(args.output)
-    inpainter = _load_model(args.model)
+    inpainter = load_inpainter(args)
     failures = []
-    progress = _Progress(len(jobs), sys.stderr)
+    progress = Progress(len(jobs), sys.stderr)
     for job in jobs:
         progress.update(os.path.basename(job.image))
         try:
@@ -221,33 +249,13 @@ def _inpaint_folder(args: argparse.Namespace) -> str:
     return f"Inpainted {written} image{'' if written == 1 else 's'} into {args.output}"
 
 
-def _load_model(path: str) -> Inpainter:
-    """`Inpainter.load`, with TensorFlow's loading failures reported as ValueError."""
-    try:
-        return Inpainter.load(path)
-    except tf.errors.OpError as error:
-        raise ValueError(f"cannot load the model {path}: {error.message}") from error
-
-
-def _image_files(folder: str) -> list[str]:
-    """Sorted names of the files in `folder` with an extension Pillow can read."""
-    readable = {ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
-    return sorted(
-        name
-        for name in os.listdir(folder)
-        if not name.startswith(".")
-        and os.path.isfile(os.path.join(folder, name))
-        and os.path.splitext(name)[1].lower() in readable
-    )
-
-
 def _folder_jobs(
     image_dir: str, mask_dir: str, output_dir: str, extension: str, overwrite: bool
 ) -> list[_Job]:
     """A job per image of `image_dir`, paired with its mask by the rule of the help text."""
     same_folder = _same(image_dir) == _same(mask_dir)
-    names = _image_files(image_dir)
-    mask_names = names if same_folder else _image_files(mask_dir)
+    names = image_files(image_dir)
+    mask_names = names if same_folder else image_files(mask_dir)
     if same_folder:
         names = [n for n in names if not os.path.splitext(n)[0].endswith(MASK_SUFFIX)]
     masks_by_stem: dict[str, list[str]] = {}
@@ -314,21 +322,10 @@ def _make_dirs(folder: str) -> None:
         raise OSError(f"cannot create the output folder {folder}: {error.strerror}") from error
 
 
-def _read(path: str, mode: str, what: str) -> Image.Image:
-    """The image at `path` in PIL `mode`, upright by its EXIF orientation."""
-    try:
-        with Image.open(path) as image:
-            return ImageOps.exif_transpose(image).convert(mode)
-    except FileNotFoundError as error:
-        raise FileNotFoundError(f"the {what} {path} does not exist") from error
-    except (OSError, ValueError, Image.DecompressionBombError) as error:
-        raise ValueError(f"cannot read the {what} {path}: {error}") from error
-
-
 def _read_pair(job: _Job) -> tuple[Image.Image, Image.Image]:
     """The job's image (RGB) and mask (L), checked to have the same size."""
-    image = _read(job.image, "RGB", "image")
-    mask = _read(job.mask, "L", "mask")
+    image = read_image(job.image, "RGB", "image")
+    mask = read_image(job.mask, "L", "mask")
     if mask.size != image.size:
         raise ValueError(
             f"the mask {job.mask} is {mask.width}x{mask.height} but the image {job.image} is "
@@ -343,32 +340,6 @@ def _write(result: np.ndarray, output: str) -> None:
         Image.fromarray(result).save(output, quality=95)
     except (OSError, ValueError) as error:
         raise OSError(f"cannot write {output}: {error}") from error
-
-
-class _Progress:
-    """`[i/n] name` on `stream`: rewritten in place on a terminal, a line each otherwise."""
-
-    def __init__(self, total: int, stream: TextIO):
-        self.total = total
-        self.stream = stream
-        self.done = 0
-        self.tty = stream.isatty()
-        self.width = 0
-
-    def update(self, name: str) -> None:
-        self.done += 1
-        text = f"[{self.done}/{self.total}] {name}"
-        if self.tty:
-            self.stream.write("\r" + text.ljust(self.width))
-            self.width = len(text)
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.tty and self.done:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 if __name__ == "__main__":

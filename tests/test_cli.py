@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gated_inpaint import cli
+from gated_inpaint import cli, command_support
 from gated_inpaint.masks import brush_stroke_mask
 from tests.test_inpainter import HEIGHT, WIDTH, _generator, photo
 
@@ -231,7 +231,7 @@ def test_progress_rewrites_one_line_on_a_terminal():
             return True
 
     stream = Terminal()
-    progress = cli._Progress(2, stream)
+    progress = command_support.Progress(2, stream)
     progress.update("long_name.jpg")
     progress.update("b.jpg")
     progress.close()
