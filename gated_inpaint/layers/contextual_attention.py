@@ -192,16 +192,24 @@ class _RowChunks:
 
     def _column_shift(self, scores, offset: int):
         """`out[..., l] = scores[..., l2]` where `l2` follows background patch `l` by `offset`
-        in column-major order; zero past either end. `scores`: `[..., L]`."""
+        in column-major order; zero past either end. `scores`: `[..., L]`, `L = bh * bw`,
+        with `bh > |offset|`.
+
+        Patch `(by, bx)` moves to `(by + offset, bx)`, a shift by `offset * bw` in row-major
+        order, except in the `|offset|` rows that wrap to the next (previous) column: those
+        read the first (last) rows shifted by one column, zero past the last (first) column.
+        """
         if offset == 0:
             return scores
-        bg_h, bg_w = (_int64(n) for n in self.bg_size)
-        patch = tf.range(_int64(self.patch_count))
-        target = (patch % bg_w) * bg_h + patch // bg_w + offset  # column-major index
-        inside = (target >= 0) & (target < bg_h * bg_w)
-        target = tf.clip_by_value(target, 0, bg_h * bg_w - 1)
-        gathered = tf.gather(scores, (target % bg_h) * bg_w + target // bg_h, axis=-1)
-        return gathered * tf.cast(inside, scores.dtype)
+        width = _int64(self.bg_size[1])
+        count = _int64(self.patch_count)
+        span = abs(offset) * width  # elements of the wrapping rows
+        column = tf.range(span) % width
+        if offset > 0:
+            wrapped = scores[..., 1 : span + 1] * tf.cast(column != width - 1, scores.dtype)
+            return tf.concat([scores[..., span:], wrapped], axis=-1)
+        wrapped = scores[..., count - span - 1 : count - 1] * tf.cast(column != 0, scores.dtype)
+        return tf.concat([wrapped, scores[..., : count - span]], axis=-1)
 
 
 @keras.saving.register_keras_serializable(package="gated_inpaint")
