@@ -52,11 +52,22 @@ def _fold(patches: tf.Tensor, rate: int) -> tf.Tensor:
     offset = rate // 2
     phases = [[None] * rate for _ in range(rate)]
     size = 2 * rate
+    height, width = tf.shape(patches)[1], tf.shape(patches)[2]
+    # Padded by `rate` (more than any shift) so that every shifted term is one slice.
+    padded = tf.pad(patches, [[0, 0], [rate, rate], [rate, rate], [0, 0], [0, 0], [0, 0]])
     for dy in range(size):
         shift_y, phase_y = divmod(dy - offset, rate)
         for dx in range(size):
             shift_x, phase_x = divmod(dx - offset, rate)
-            term = _shift(_shift(patches[:, :, :, dy, dx, :], shift_y, 1), shift_x, 2)
+            # term[p, q] = patches[p - shift_y, q - shift_x, dy, dx], zero outside.
+            term = padded[
+                :,
+                rate - shift_y : rate - shift_y + height,
+                rate - shift_x : rate - shift_x + width,
+                dy,
+                dx,
+                :,
+            ]
             current = phases[phase_y][phase_x]
             phases[phase_y][phase_x] = term if current is None else current + term
     # Channels ordered (phase_y, phase_x, C), as depth_to_space expects.
@@ -181,12 +192,14 @@ class _RowChunks:
         begin = tf.maximum(start - low, 0)
         finish = tf.minimum(stop + high, total)
         scores = tf.matmul(self.neighbourhoods[:, begin:finish], self.patches, transpose_b=True)
-        # Positions start-low .. stop+high-1, zero outside the image as in the official conv.
-        scores = tf.pad(scores, [[0, 0], [begin - (start - low), stop + high - finish], [0, 0]])
+        # Positions start-low .. stop+high-1 and patches -low .. L+high-1, zero outside the
+        # image as in the official conv; then each diagonal term is one slice.
+        rows = [begin - (start - low), stop + high - finish]
+        scores = tf.pad(scores, [[0, 0], rows, [low, high]])
         length = stop - start
         fused = None
         for d in range(-low, high + 1):
-            term = _shift(scores[:, low + d : low + d + length], -d, axis=2)
+            term = scores[:, low + d : low + d + length, low + d : low + d + patch_count]
             fused = term if fused is None else fused + term
         return tf.reshape(fused, tf.stack([batch, end - first, width, patch_count]))
 

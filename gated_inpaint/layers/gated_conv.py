@@ -89,7 +89,7 @@ class GatedConv2D(keras.layers.Layer):
         return self.activation(features) * tf.sigmoid(gate)
 
     def _conv(self, inputs, kernel, bias):
-        x = tf.nn.convolution(
+        x = tf.nn.conv2d(
             inputs,
             tf.cast(kernel, inputs.dtype),
             strides=self.strides,
