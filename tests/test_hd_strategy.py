@@ -38,9 +38,15 @@ def _masks():
     return masks
 
 
+_GRAPHS = {}
+
+
 def _run(generator, images, masks, hd):
-    fn = tf.function(lambda i, m: inpaint_uint8_hd(generator, i, m, None, hd))
-    return fn(tf.constant(images), tf.constant(masks)).numpy()
+    """`inpaint_uint8_hd` in a tf.function, traced once per generator and strategy."""
+    key = (id(generator), hd)
+    if key not in _GRAPHS:
+        _GRAPHS[key] = tf.function(lambda i, m: inpaint_uint8_hd(generator, i, m, None, hd))
+    return _GRAPHS[key](tf.constant(images), tf.constant(masks)).numpy()
 
 
 def _images():
