@@ -9,6 +9,7 @@ DEMO_PHOTO := data/demo/skimage_astronaut.jpg
 # Set GATED_INPAINT_OFFICIAL_CHECKPOINT to a downloaded official checkpoint folder (e.g.
 # release_places2_256) and `make demo` exports and uses it instead of training.
 GATED_INPAINT_OFFICIAL_CHECKPOINT ?=
+BENCH_ARGS ?=
 
 .PHONY: demo test lint format bench clean
 
@@ -34,12 +35,9 @@ endif
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# Long (see bench/run.py); `make bench BENCH_ARGS=--quick` checks that it works in minutes.
 bench: $(STAMP)
-	$(BIN)/python bench/generator_forward.py
-	$(BIN)/python bench/train_step.py
-	$(BIN)/python bench/train_step.py --mixed_precision
-	$(BIN)/python bench/serving_latency.py
-	$(BIN)/python bench/bench_masks.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

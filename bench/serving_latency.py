@@ -7,7 +7,7 @@ Exports into a temporary directory, then, in a fresh process per runner, loads t
 (`tf.saved_model.load`, and a TF1 Session by SignatureDef as TF Serving does), times the first
 (cold) call, makes two warm-up calls, and reports the median, min and max of `--runs` timed
 calls of `serving_default`, the same for `inpaint_tensors` on the decoded pixels, and the
-process's peak RSS.
+process's peak RSS. bench/run.py calls `measure` (with `saved_model_load`) at every size.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,17 +24,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
+from common import peak_rss_mb, rect_mask, smooth_image, timings  # noqa: E402
 
 RUNNERS = ("saved_model_load", "tf1_session")
+SIGNATURES = ("serving_default", "inpaint_tensors")
 
 
 def _inputs(size: int) -> dict:
     """A smooth random image and a centred rectangular hole of a quarter of its area."""
-    rng = np.random.default_rng(0)
-    coarse = rng.integers(0, 256, (size // 32, size // 32, 3)).astype(np.uint8)
-    image = tf.image.resize(coarse[None], (size, size)).numpy()[0].astype(np.uint8)
-    mask = np.zeros((size, size, 1), np.uint8)
-    mask[size // 4 : 3 * size // 4, size // 4 : 3 * size // 4] = 255
+    image = smooth_image(size, size)
+    mask = rect_mask(size, size)[..., None] * np.uint8(255)
     return {
         "serving_default": {
             "image_bytes": np.array([tf.io.encode_png(image).numpy()], dtype=object),
@@ -68,32 +65,17 @@ def _callables(path: str, runner: str) -> dict:
     return {name: run(s) for name, s in meta_graph.signature_def.items()}
 
 
-def _time(f, inputs) -> float:
-    start = time.perf_counter()
-    f(inputs)
-    return time.perf_counter() - start
-
-
-def measure(path: str, runner: str, size: int, runs: int) -> dict:
-    """Timings of one runner, in this process (call it in a fresh one)."""
+def measure(path: str, runner: str, size: int, runs: int, names=SIGNATURES) -> dict:
+    """Timings of one runner, in this process (call it in a fresh one), of the signatures
+    `names`; `loaded_rss_mb` is the peak RSS once loaded, before the first call."""
     start = time.perf_counter()
     signatures = _callables(path, runner)
-    result = {"load_s": time.perf_counter() - start}
+    result = {"load_s": time.perf_counter() - start, "loaded_rss_mb": peak_rss_mb()}
     inputs = _inputs(size)
-    for name in ("serving_default", "inpaint_tensors"):
-        f = signatures[name]
-        cold = _time(f, inputs[name])
-        for _ in range(2):
-            f(inputs[name])
-        times = [_time(f, inputs[name]) for _ in range(runs)]
-        result[name] = {
-            "first_call_s": cold,
-            "median_s": statistics.median(times),
-            "min_s": min(times),
-            "max_s": max(times),
-            "runs": runs,
-        }
-    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for name in names:
+        f, x = signatures[name], inputs[name]
+        result[name] = timings(lambda f=f, x=x: f(x), runs, warmup=3)
+    result["peak_rss_mb"] = peak_rss_mb()
     return result
 
 
@@ -127,7 +109,7 @@ def main() -> None:
     print(f"{'runner':>17} {'signature':>16} {'first s':>8} {'median s':>9} {'min s':>6} "
           f"{'max s':>6} {'peak RSS MB':>12}")  # fmt: skip
     for runner in RUNNERS:
-        for name in ("serving_default", "inpaint_tensors"):
+        for name in SIGNATURES:
             r = results[runner][name]
             print(
                 f"{runner:>17} {name:>16} {r['first_call_s']:8.3f} {r['median_s']:9.3f} "

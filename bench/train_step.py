@@ -2,7 +2,8 @@
 
 Usage: python bench/train_step.py [--size 256] [--batch 4] [--steps 8] [--mixed_precision]
 Synthetic images and union masks; the median and spread of the per-step wall time over
-`--steps` steps after two warm-up steps (the first one traces the graph).
+`--steps` steps after two warm-up steps (the first one traces the graph). bench/run.py calls
+`measure` for its training rows.
 """
 
 from __future__ import annotations
@@ -35,6 +36,29 @@ class StepTimer(keras.callbacks.Callback):
         self.times = []
 
 
+def measure(size: int, batch: int, steps: int, mixed_precision: bool) -> dict:
+    """Per-step wall times of `steps` steps after `WARMUP_STEPS`, in this process (it sets the
+    global dtype policy): `policy`, `median_s`, `min_s`, `max_s`, `steps`, `steps_per_s`."""
+    policy = _set_precision(mixed_precision)
+    model = build_model(TrainConfig(data="", model_dir=""), policy)
+    rng = np.random.default_rng(0)
+    image = rng.uniform(-1, 1, (batch, size, size, 3)).astype("float32")
+    masks = np.stack([random_mask(size, size, "union", rng) for _ in range(batch)])
+    data = tf.data.Dataset.from_tensors({"image": image, "mask": masks[..., None]}).repeat()
+    timer = StepTimer()
+    model.fit(data, steps_per_epoch=WARMUP_STEPS + steps, callbacks=[timer], verbose=0)
+    times = timer.times[WARMUP_STEPS:]
+    median = statistics.median(times)
+    return {
+        "policy": policy,
+        "median_s": median,
+        "min_s": min(times),
+        "max_s": max(times),
+        "steps": len(times),
+        "steps_per_s": 1 / median,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=256)
@@ -42,19 +66,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--mixed_precision", action="store_true")
     args = parser.parse_args()
-    policy = _set_precision(args.mixed_precision)
-    model = build_model(TrainConfig(data="", model_dir=""), policy)
-    rng = np.random.default_rng(0)
-    image = rng.uniform(-1, 1, (args.batch, args.size, args.size, 3)).astype("float32")
-    masks = np.stack([random_mask(args.size, args.size, "union", rng) for _ in range(args.batch)])
-    data = tf.data.Dataset.from_tensors({"image": image, "mask": masks[..., None]}).repeat()
-    timer = StepTimer()
-    model.fit(data, steps_per_epoch=WARMUP_STEPS + args.steps, callbacks=[timer], verbose=0)
-    times = timer.times[WARMUP_STEPS:]
+    r = measure(args.size, args.batch, args.steps, args.mixed_precision)
     print(
-        f"policy {policy}  {args.size}x{args.size} batch {args.batch}: "
-        f"median {statistics.median(times):.3f} s/step  min {min(times):.3f}  max {max(times):.3f}"
-        f"  ({len(times)} steps)"
+        f"policy {r['policy']}  {args.size}x{args.size} batch {args.batch}: "
+        f"median {r['median_s']:.3f} s/step  min {r['min_s']:.3f}  max {r['max_s']:.3f}"
+        f"  ({r['steps']} steps)"
     )
 
 
