@@ -22,11 +22,10 @@ Measures, with TensorFlow's default thread settings:
   default high-resolution strategy, `inpaint_tensors` signature checked), loaded by
   `tf.saved_model.load`: `inpaint_tensors` (uint8 tensors) and, when cheap,
   `serving_default` (PNG in and out): latency and peak RSS per size (bench/serving_latency.py's
-  `measure`); bfloat16 when `export_saved_model` takes a precision;
+  `measure`);
 - `Inpainter` on high-resolution photos (a demo photo upscaled to `--hd_sizes` on the long
   side, 4:3, free-form hole of ~10 %) with `hd_strategy` crop, resize and original
-  (`--hd_max_size`, `--hd_margin`), float32 and bfloat16 (`precision=`): "not available" when
-  `Inpainter` lacks those arguments (checked with `inspect.signature`);
+  (`--hd_max_size`, `--hd_margin`), float32 and bfloat16 (`precision=`);
 - training steps/s (one D + one G update, 256x256, batch 4; bench/train_step.py's `measure`),
   float32 and mixed_bfloat16;
 - training masks per second (bench/bench_masks.py's `masks_per_second`).
@@ -56,9 +55,9 @@ to stderr, the table to stdout, the results to `--json` (written after every cas
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import importlib.metadata
-import inspect
 import io
 import json
 import math
@@ -79,7 +78,6 @@ PHOTO = os.path.join(ROOT, "data", "demo", "dragonfly_by_bolly.jpg")
 PRECISIONS = ("float32", "bfloat16")
 HD_STRATEGIES = ("crop", "resize", "original")
 HD_ARGUMENTS = ("hd_strategy", "hd_max_size", "hd_margin")
-PRECISION_KEYWORDS = ("precision", "compute_precision")
 CNUM = 48
 FREEFORM_COVERAGE = 0.10
 
@@ -100,25 +98,6 @@ CHEAP_CALL_S = 20
 # Children: each measures one case in a fresh process and writes a JSON dict.
 
 
-class NotAvailable(Exception):
-    """The API a case needs does not exist (yet)."""
-
-
-def _accepts(function, names) -> bool:
-    """Whether `function` takes every keyword in `names` (by name or via **kwargs)."""
-    parameters = inspect.signature(function).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-        return True
-    return all(name in parameters for name in names)
-
-
-def _precision_keyword(function) -> str | None:
-    """The name of `function`'s precision argument (`precision` or `compute_precision`), if any
-    (values "float32" and "bfloat16", as `gated_inpaint.precision.PRECISIONS`)."""
-    parameters = inspect.signature(function).parameters
-    return next((name for name in PRECISION_KEYWORDS if name in parameters), None)
-
-
 def _set_policy(precision: str) -> None:
     import keras
 
@@ -127,26 +106,19 @@ def _set_policy(precision: str) -> None:
     )
 
 
-def _export_hd_default() -> dict | None:
-    """The high-resolution strategy `export_saved_model` uses by default (its `hd` argument's
-    default, as `strategy`, `max_size`, `margin`), or None when it has none."""
-    from gated_inpaint import export_lib
+def _export_hd_default() -> dict:
+    """The high-resolution strategy `export_saved_model` uses by default."""
+    from gated_inpaint.hd_strategy import DEFAULT_HD
 
-    parameter = inspect.signature(export_lib.export_saved_model).parameters.get("hd")
-    default = None if parameter is None else parameter.default
-    keys = ("strategy", "max_size", "margin")
-    if default is None or not all(hasattr(default, k) for k in keys):
-        return None
-    return {k: getattr(default, k) for k in keys}
+    return dataclasses.asdict(DEFAULT_HD)
 
 
 def child_setup(spec: dict) -> dict:
-    """Versions, the matmul rates, the FLOP counts of every shape and which APIs exist."""
+    """Versions, the matmul rates and the FLOP counts of every shape."""
     import keras
     import tensorflow as tf
     from common import timings
 
-    from gated_inpaint import Inpainter, export_lib
     from gated_inpaint.models import InpaintGenerator
     from gated_inpaint.models.flops import generator_flops
 
@@ -169,8 +141,7 @@ def child_setup(spec: dict) -> dict:
             )
     export_hd = _export_hd_default()
     shapes = [tuple(shape) for shape in spec["flop_shapes"]]
-    if export_hd:
-        shapes.append((_pad8(export_hd["max_size"]),) * 2)
+    shapes.append((_pad8(export_hd["max_size"]),) * 2)
     generator = InpaintGenerator(cnum=CNUM)
     flops = {f"{h}x{w}": generator_flops(generator, h, w)["by_kind"] for h, w in shapes}
     return {
@@ -179,13 +150,8 @@ def child_setup(spec: dict) -> dict:
         "matmul": matmul,
         "flops": flops,
         # Scores held at once by the contextual attention (None: all, quadratic in pixels).
-        "attention_chunk_elements": getattr(generator.contextual_attention, "chunk_elements", None),
-        "api": {
-            "inpainter_hd": _accepts(Inpainter.__init__, HD_ARGUMENTS),
-            "inpainter_precision": _precision_keyword(Inpainter.__init__),
-            "export_precision": _precision_keyword(export_lib.export_saved_model),
-            "export_hd_default": export_hd,
-        },
+        "attention_chunk_elements": generator.contextual_attention.chunk_elements,
+        "export_hd_default": export_hd,
     }
 
 
@@ -236,13 +202,7 @@ def child_export(spec: dict) -> dict:
 
     generator = random_generator(CNUM)
     export_dir = os.path.join(spec["dir"], f"saved_model_{spec['precision']}")
-    keyword = _precision_keyword(export_lib.export_saved_model)
-    if keyword:
-        path = export_lib.export_saved_model(generator, export_dir, **{keyword: spec["precision"]})
-    elif spec["precision"] == "float32":
-        path = export_lib.export_saved_model(generator, export_dir)
-    else:
-        raise NotAvailable("export_saved_model has no precision argument yet")
+    path = export_lib.export_saved_model(generator, export_dir, compute_precision=spec["precision"])
     signature = tf.saved_model.load(path).signatures[export_lib.TENSOR_SIGNATURE]
     inputs = {k: v.dtype.name for k, v in signature.structured_input_signature[1].items()}
     outputs = {k: v.dtype.name for k, v in signature.structured_outputs.items()}
@@ -250,7 +210,6 @@ def child_export(spec: dict) -> dict:
         raise ValueError(f"Unexpected inpaint_tensors signature: {inputs} -> {outputs}")
     return {
         "path": path,
-        "precision_keyword": keyword,
         "hd": _export_hd_default(),
         "signature": {"inputs": inputs, "outputs": outputs},
     }
@@ -280,15 +239,8 @@ def child_hd(spec: dict) -> dict:
 
     from gated_inpaint import Inpainter
 
-    if not _accepts(Inpainter.__init__, HD_ARGUMENTS):
-        raise NotAvailable("Inpainter has no hd_strategy/hd_max_size/hd_margin arguments yet")
     options = {k: spec[k] for k in HD_ARGUMENTS}
-    keyword = _precision_keyword(Inpainter.__init__)
-    if keyword:
-        options[keyword] = spec["precision"]
-    else:  # no precision argument: a generator built in the global dtype policy
-        _set_policy(spec["precision"])
-    inpainter = Inpainter(random_generator(CNUM), **options)
+    inpainter = Inpainter(random_generator(CNUM), precision=spec["precision"], **options)
     image = photo(spec["photo"], spec["height"], spec["width"])
     mask = freeform_mask(spec["height"], spec["width"], FREEFORM_COVERAGE) * 255
     result = timings(lambda: inpainter.inpaint(image, mask), spec["runs"], warmup=1)
@@ -326,10 +278,7 @@ CHILDREN = {
 def run_child(spec: dict, out: str) -> None:
     from common import peak_rss_mb
 
-    try:
-        result = {"status": "ok", **CHILDREN[spec["kind"]](spec)}
-    except NotAvailable as reason:
-        result = {"status": "not available", "reason": str(reason)}
+    result = {"status": "ok", **CHILDREN[spec["kind"]](spec)}
     result["peak_rss_mb"] = peak_rss_mb()
     with open(out, "w") as f:
         json.dump(result, f)
@@ -766,10 +715,6 @@ def run_all(args, runner: Runner, results: dict, save) -> None:
                     "runs": args.hd_runs,
                     "photo": PHOTO,
                 }
-                if not setup["api"]["inpainter_hd"]:
-                    reason = "Inpainter has no hd_strategy/hd_max_size/hd_margin arguments yet"
-                    hd.append({**spec, "status": "not available", "reason": reason})
-                    continue
                 points = _points(plan.forward, precision, "base_rss_mb")
                 network = (_pad8(height), _pad8(width))
                 if strategy != "original" and max(height, width) > args.hd_max_size:
@@ -777,8 +722,6 @@ def run_all(args, runner: Runner, results: dict, save) -> None:
                 reason = plan.check(network, precision, 1 + args.hd_runs, points)
                 label = f"Inpainter {width}x{height} {strategy} {precision}"
                 run(spec, label, reason, hd)
-    if not setup["api"]["inpainter_hd"]:
-        log("     Inpainter cases: not available (no hd_strategy argument yet)")
 
     # Training steps and masks.
     train = results["train"] = []
@@ -935,9 +878,6 @@ def table(results: dict) -> str:
             f"  {'image':>9} {'strategy':<8} {'precision':<9} {'first s':>8} {'median s':>9} "
             f"{'min s':>7} {'max s':>7} {'peak RSS GB':>11} {'others':>6}",
         ]
-        if all(r["status"] == "not available" for r in hd):
-            lines.append(f"  all: not available ({hd[0]['reason']})")
-            hd = []
         for r in hd:
             image = f"{r['width']}x{r['height']}"
             start = f"  {image:>9} {r['hd_strategy']:<8} {r['precision']:<9}"
