@@ -139,6 +139,18 @@ def test_chunked_equals_whole(rng, monkeypatch, fuse_k, size, chunk):
     np.testing.assert_allclose(chunked, whole, atol=1e-6)
 
 
+@pytest.mark.parametrize("fuse_k", [3, 1, 2])
+def test_chunked_with_a_shorter_last_block(rng, monkeypatch, fuse_k):
+    """7 rows in blocks of 3: the last block runs past the bottom row."""
+    calls = _chunk_calls(monkeypatch)
+    f, mask = _inputs(rng, h=14, w=24)
+    per_row = 2 * 12 * 7 * 12  # batch x width x patches
+    layer = ContextualAttention(fuse_k=fuse_k, chunk_elements=per_row * (fuse_k + 2))
+    whole = ContextualAttention(fuse_k=fuse_k, chunk_elements=None)(f, mask).numpy()
+    np.testing.assert_allclose(layer(f, mask).numpy(), whole, atol=1e-6)
+    assert calls == [3]
+
+
 @pytest.mark.parametrize("fuse", [True, False])
 def test_chunked_matches_official_op_sequence(rng, fuse):
     f, mask = _inputs(rng, h=24, w=20)

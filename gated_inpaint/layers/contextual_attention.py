@@ -141,9 +141,11 @@ class _RowChunks:
         low, high = self.low, self.high
         rows = _int64(rows)
         count = (height + rows - 1) // rows
-        if self.fuse_k > 1:
-            # Virtual rows -low..-1 are F1[t + h, x - 1]; rows h..h+high-1 are F1[t - h, x + 1].
+        if low:
+            # Virtual rows -low..-1 are F1[t + h, x - 1].
             above = _shift(self._row_fused(height - low, height), 1, axis=2)
+        if high:
+            # Virtual rows h..h+high-1 are F1[t - h, x + 1].
             below = _shift(self._row_fused(0, high), -1, axis=2)
 
         def block(index, outputs):
@@ -154,10 +156,11 @@ class _RowChunks:
             parts.append(self._row_fused(tf.maximum(first, 0), tf.minimum(end, height)))
             if high:
                 parts.append(below[:, : tf.clip_by_value(end - height, 0, high)])
-                zero_rows = tf.maximum(end - height - high, 0)
-                parts.append(
-                    tf.zeros(tf.stack([batch, zero_rows, width, patch_count]), self.patches.dtype)
-                )
+            # Rows past the wrapped ones (the last block's padding; its outputs are dropped).
+            zero_rows = tf.maximum(end - height - high, 0)
+            parts.append(
+                tf.zeros(tf.stack([batch, zero_rows, width, patch_count]), self.patches.dtype)
+            )
             row_fused = tf.concat(parts, axis=1)  # F1 on rows [first, end): [B, R+k-1, w, L]
             fused = None
             for d in range(-low, high + 1):
