@@ -20,6 +20,7 @@ from gated_inpaint.evaluation import (
     psnr,
     ssim,
 )
+from tests.test_cli import save
 from tests.test_inpainter import _generator, photo
 
 GROUPS = ["all", "10-20", "20-30", "30-40", "40-50", "50-60", "other"]
@@ -29,11 +30,6 @@ GROUPS = ["all", "10-20", "20-30", "30-40", "40-50", "50-60", "other"]
 def weights(tmp_path_factory):
     path = tmp_path_factory.mktemp("model") / "g.weights.h5"
     _generator().save_weights(path)
-    return str(path)
-
-
-def save(array, path):
-    Image.fromarray(array).save(path)
     return str(path)
 
 
