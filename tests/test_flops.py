@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gated_inpaint.layers import GatedConv2D
+from gated_inpaint.layers import GatedConv2D, GatedDeconv2D
 from gated_inpaint.models import InpaintGenerator
-from gated_inpaint.models.flops import conv_flops, generator_flops
+from gated_inpaint.models.flops import conv_flops, generator_flops, upsample_conv_flops
 
 SIZE = 64  # 16x16 maps for the dilated convs: no space-to-batch padding (rates 2-16) if any
 
@@ -33,12 +33,17 @@ def profiled():
 
 
 def test_convolutions_match_the_profiler(profiled):
-    """Every Conv2D op of the traced graph (dilated ones included) is counted, exactly."""
+    """Every Conv2D op of the traced graph (dilated and upsampling ones included) is counted,
+    exactly, as executed: the upsampling convs in their 2x2 phase form."""
     generator, graph = profiled
     count = generator_flops(generator, SIZE, SIZE)
     assert len(generator.conv_layers()) == 42
     assert sum(entry["kind"] == "conv" for entry in count["layers"].values()) == 42
-    assert count["by_kind"]["conv"] == _profiled_flops(graph, "Conv2D")
+    assert count["executed"]["conv"] == _profiled_flops(graph, "Conv2D")
+    upsampling = [e for e in count["layers"].values() if "executed_flops" in e]
+    assert len(upsampling) == 4
+    saved = sum(e["flops"] - e["executed_flops"] for e in upsampling)
+    assert count["by_kind"]["conv"] - count["executed"]["conv"] == saved > 0
 
 
 def test_attention_matches_the_profiler(profiled):
@@ -52,10 +57,10 @@ def test_attention_matches_the_profiler(profiled):
 
 
 def test_the_rest_of_the_profile_is_elementwise(profiled):
-    """The profiler's total is ours plus the elementwise ops we leave out (bias adds, gating
-    products, masking, ...): about 1% more at cnum=8, 64x64; within 2% here."""
+    """The profiler's total is our executed count plus the elementwise ops we leave out (bias
+    adds, gating products, masking, ...): about 1% more at cnum=8, 64x64; within 2% here."""
     generator, graph = profiled
-    ours = generator_flops(generator, SIZE, SIZE)["total"]
+    ours = sum(generator_flops(generator, SIZE, SIZE)["executed"].values())
     total = _profiled_flops(graph)
     elementwise = sum(_profiled_flops(graph, t) for t in ("BiasAdd", "Mul", "AddV2"))
     assert elementwise > 0
@@ -74,6 +79,18 @@ def test_one_gated_conv_by_hand():
     assert entry["flops"] == 2 * (3 * 3 * 5) * 32 * (16 * 24) == 1_105_920
 
 
+def test_one_upsampling_conv_by_hand():
+    """GatedDeconv2D(8) on 10x12x6: counted as the 3x3x6 -> 16 conv on the 20x24 upsampled map;
+    executed as a 2x2x6 -> 4*16 conv on the 11x13 padded small map, near 4/9 of it."""
+    layer = GatedDeconv2D(8)
+    layer(np.zeros((1, 10, 12, 6), "float32"))
+    entry = upsample_conv_flops(layer, 10, 12)
+    assert entry["output"] == [20, 24, 16]
+    assert entry["flops"] == 2 * (3 * 3 * 6) * 16 * (20 * 24)
+    assert entry["executed_flops"] == 2 * (2 * 2 * 6) * (4 * 16) * (11 * 13)
+    assert 4 / 9 < entry["executed_flops"] / entry["flops"] < 4 / 9 * 1.25
+
+
 def test_full_size_totals():
     """cnum=48 at 512x512: 202 GFLOP of convs, 81 GFLOP of attention; attention is quadratic
     in pixels, convs linear."""
@@ -82,6 +99,9 @@ def test_full_size_totals():
     at_1024 = generator_flops(generator, 1024, 1024)["by_kind"]
     assert round(at_512["conv"] / 1e9) == 202
     assert round(at_512["attention"] / 1e9) == 81
+    executed = generator_flops(generator, 512, 512)["executed"]
+    assert round(executed["conv"] / 1e9) == 178
+    assert executed["attention"] == at_512["attention"]
     assert at_1024["conv"] == 4 * at_512["conv"]
     assert at_1024["attention"] == 16 * at_512["attention"]
 

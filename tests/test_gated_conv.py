@@ -39,15 +39,43 @@ def test_relu_gate_and_ungated(rng):
     np.testing.assert_allclose(y, _conv(x, plain), atol=1e-6)
 
 
-def test_deconv_is_pixel_repeat_then_conv(rng):
-    x = rng.normal(size=(2, 5, 7, 4)).astype("float32")
-    layer = GatedDeconv2D(3, name="up")
+@pytest.mark.parametrize("activation", ["elu", None])
+@pytest.mark.parametrize("height,width", [(5, 7), (1, 1), (8, 6)])
+def test_deconv_is_pixel_repeat_then_conv(rng, activation, height, width):
+    x = rng.normal(size=(2, height, width, 4)).astype("float32")
+    layer = GatedDeconv2D(3, activation=activation, name="up")
+    layer.build(x.shape)
+    layer.conv.bias.assign(rng.normal(size=layer.conv.bias.shape).astype("float32"))
     y = layer(x)
     assert layer.conv.name == "up_conv"
     repeated = np.repeat(np.repeat(x, 2, axis=1), 2, axis=2)
-    np.testing.assert_array_equal(repeated, resize_nearest_align_corners(x, (10, 14)))
-    np.testing.assert_allclose(y, layer.conv(repeated), atol=1e-6)
-    assert y.shape == (2, 10, 14, 3)
+    np.testing.assert_array_equal(
+        repeated, resize_nearest_align_corners(x, (2 * height, 2 * width))
+    )
+    np.testing.assert_allclose(y, layer.conv(repeated), atol=1e-5)
+    assert y.shape == (2, 2 * height, 2 * width, 3)
+
+
+def test_deconv_gradients_and_unknown_sizes_match_pixel_repeat_then_conv(rng):
+    x = tf.constant(rng.normal(size=(1, 6, 9, 4)).astype("float32"))
+    layer = GatedDeconv2D(5, name="up")
+    layer.build(x.shape)
+    layer.conv.bias.assign(rng.normal(size=layer.conv.bias.shape).astype("float32"))
+    weight = tf.constant(rng.normal(size=(1, 12, 18, 5)).astype("float32"))
+
+    def gradients(forward):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(forward(x) * weight)
+        return tape.gradient(loss, [x, *layer.trainable_weights])
+
+    def repeat_then_conv(inputs):
+        return layer.conv(tf.repeat(tf.repeat(inputs, 2, axis=1), 2, axis=2))
+
+    for ours, expected in zip(gradients(layer), gradients(repeat_then_conv), strict=True):
+        np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-5)
+    unknown = tf.function(layer, input_signature=[tf.TensorSpec([None, None, None, 4])])
+    np.testing.assert_allclose(unknown(x), repeat_then_conv(x), atol=1e-5)
 
 
 def test_config_round_trip_and_keras_file(tmp_path, rng):

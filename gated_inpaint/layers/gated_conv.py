@@ -5,6 +5,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from gated_inpaint.layers.upsample_conv import interleave_phases, upsample_conv_phases
+
 
 @keras.saving.register_keras_serializable(package="gated_inpaint")
 class GatedConv2D(keras.layers.Layer):
@@ -78,14 +80,29 @@ class GatedConv2D(keras.layers.Layer):
         )
 
     def call(self, inputs):
+        return self.combine([self._conv(inputs, k, b) for k, b in self.kernel_parts()])
+
+    def kernel_parts(self) -> list[tuple[tf.Tensor, tf.Tensor]]:
+        """`[(kernel, bias)]` of the features and of the gate (one pair when ungated).
+
+        Two convolutions over the halves of the kernel instead of one and a split: the same
+        values, without copying the output apart, and each conv + bias + activation is a
+        pattern TensorFlow's graph optimiser fuses into one oneDNN call.
+        """
         if not self.gated:
-            return self._conv(inputs, self.kernel, self.bias)
-        # Two convolutions over the halves of the kernel instead of one and a split: the
-        # same values, without copying the output apart, and each conv + bias + activation
-        # is a pattern TensorFlow's graph optimiser fuses into one oneDNN call.
+            return [(self.kernel, self.bias)]
         half = self.filters
-        features = self._conv(inputs, self.kernel[..., :half], self.bias[:half])
-        gate = self._conv(inputs, self.kernel[..., half:], self.bias[half:])
+        return [
+            (self.kernel[..., :half], self.bias[:half]),
+            (self.kernel[..., half:], self.bias[half:]),
+        ]
+
+    def combine(self, outputs: list[tf.Tensor]) -> tf.Tensor:
+        """`act(features) * sigmoid(gate)` from the conv outputs of `kernel_parts` (the
+        output itself when ungated). Elementwise, so it also applies to stacked phases."""
+        if not self.gated:
+            return outputs[0]
+        features, gate = outputs
         return self.activation(features) * tf.sigmoid(gate)
 
     def _conv(self, inputs, kernel, bias):
@@ -128,7 +145,9 @@ class GatedDeconv2D(keras.layers.Layer):
 
     The inner convolution is named `<name>_conv`, as the official TF1 scope
     `<name>/<name>_conv`. For an exact x2 upsample, align-corners nearest resizing
-    equals pixel repetition, which is what this layer does.
+    equals pixel repetition. The layer computes the same values without upsampling: as
+    the four output phases of the convolution on the small map (see
+    `gated_inpaint.layers.upsample_conv`), which takes 4/9 of the multiply-adds.
 
     Args:
         filters: int, output channels after gating.
@@ -149,20 +168,26 @@ class GatedDeconv2D(keras.layers.Layer):
         super().__init__(**kwargs)
         self.filters = int(filters)
         self.activation = activation
-        self.upsample = keras.layers.UpSampling2D(2, interpolation="nearest")
         self.conv = GatedConv2D(self.filters, 3, activation=activation, name=f"{self.name}_conv")
 
     def build(self, input_shape):
-        up_shape = self.upsample.compute_output_shape(input_shape)
-        self.conv.build(up_shape)
+        self.conv.build(_upsampled(input_shape))
 
     def call(self, inputs):
-        return self.conv(self.upsample(inputs))
+        phases = [upsample_conv_phases(inputs, k, b) for k, b in self.conv.kernel_parts()]
+        shape = tf.shape(inputs)
+        return interleave_phases(self.conv.combine(phases), shape[1], shape[2])
 
     def compute_output_shape(self, input_shape):
-        return self.conv.compute_output_shape(self.upsample.compute_output_shape(input_shape))
+        return self.conv.compute_output_shape(_upsampled(input_shape))
 
     def get_config(self):
         config = super().get_config()
         config.update({"filters": self.filters, "activation": self.activation})
         return config
+
+
+def _upsampled(shape):
+    """The shape `[B, 2H, 2W, C]` of a x2 upsampled `[B, H, W, C]` (None stays None)."""
+    batch, height, width, channels = shape
+    return (batch, height and 2 * height, width and 2 * width, channels)

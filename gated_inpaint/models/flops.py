@@ -23,7 +23,13 @@ convolves the padding that makes the map divisible by the rate; and the contextu
 attention, once its scores exceed `chunk_elements`, works in blocks of rows, each recomputing
 the scores of `fuse_k - 1` rows shared with its neighbours (about a third more score FLOPs at
 1024x1024, where blocks are 6 rows of 128). Rates computed from this count are rates of
-useful work.
+useful work, comparable with the official graph, which computes every layer as written.
+
+One implementation choice does less work than the count: `GatedDeconv2D` computes its conv
+on the small map, as four 2x2 phase convolutions (`gated_inpaint.layers.upsample_conv`),
+4/9 of the multiply-adds of the 3x3 conv on the upsampled map. Each such entry also has
+`executed_flops`, and `generator_flops` totals them in `executed`: what the convolution ops
+of the graph compute.
 """
 
 from __future__ import annotations
@@ -59,6 +65,17 @@ def conv_flops(layer: GatedConv2D, height: int, width: int) -> dict:
     }
 
 
+def upsample_conv_flops(layer: GatedDeconv2D, height: int, width: int) -> dict:
+    """FLOPs of the convolution of a built `GatedDeconv2D` on an input of `height x width`:
+    `conv_flops` of its 3x3 conv on the `2 * height x 2 * width` upsampled map, plus
+    `executed_flops`, those of the 2x2 phase convolution it runs instead, `4 * C_out` outputs
+    on the `(height + 1) x (width + 1)` padded small map."""
+    entry = conv_flops(layer.conv, 2 * height, 2 * width)
+    c_in, c_out = entry["input"][2], entry["output"][2]
+    entry["executed_flops"] = 2 * 2 * 2 * c_in * 4 * c_out * (height + 1) * (width + 1)
+    return entry
+
+
 def attention_flops(layer: ContextualAttention, height: int, width: int, channels: int) -> dict:
     """FLOPs of the two matrix products of `ContextualAttention` on `[height, width, channels]`
     features (the features have the attention encoder's resolution, 1/4 of the image).
@@ -86,10 +103,12 @@ def _walk(blocks: list, height: int, width: int, layers: dict) -> tuple[int, int
     channels = None
     for block in blocks:
         if isinstance(block, GatedDeconv2D):
-            block, height, width = block.conv, 2 * height, 2 * width
-        if not isinstance(block, GatedConv2D):
+            entry = upsample_conv_flops(block, height, width)
+            block = block.conv
+        elif isinstance(block, GatedConv2D):
+            entry = conv_flops(block, height, width)
+        else:
             raise TypeError(f"Unexpected layer {block.name} ({type(block).__name__}).")
-        entry = conv_flops(block, height, width)
         layers[block.name] = entry
         height, width, _ = entry["output"]
         channels = block.filters
@@ -107,9 +126,10 @@ def generator_flops(generator, height: int, width: int) -> dict:
 
     Returns:
         `{"height", "width", "layers": {name: entry}, "by_kind": {"conv", "attention"},
-        "total", "excluded"}`; `layers` in forward order, each entry with its `kind` and
-        `flops` (see `conv_flops` and `attention_flops` for the other keys). Batch B costs B
-        times as much.
+        "executed": {"conv", "attention"}, "total", "excluded"}`; `layers` in forward order,
+        each entry with its `kind` and `flops` (see `conv_flops`, `upsample_conv_flops` and
+        `attention_flops` for the other keys); `total` is the sum of `by_kind`, the count of
+        the official layers. Batch B costs B times as much.
 
     Example:
     >>> from gated_inpaint.models import InpaintGenerator
@@ -132,13 +152,16 @@ def generator_flops(generator, height: int, width: int) -> dict:
     _walk(g.attention_decoder, pm_h, pm_w, layers)
     _walk(g.merge_decoder, hallu[0], hallu[1], layers)
     by_kind = {"conv": 0, "attention": 0}
+    executed = {"conv": 0, "attention": 0}
     for entry in layers.values():
         by_kind[entry["kind"]] += entry["flops"]
+        executed[entry["kind"]] += entry.get("executed_flops", entry["flops"])
     return {
         "height": height,
         "width": width,
         "layers": layers,
         "by_kind": by_kind,
+        "executed": executed,
         "total": sum(by_kind.values()),
         "excluded": EXCLUDED,
     }
