@@ -64,3 +64,14 @@ def tiny_generator():
     g = InpaintGenerator(cnum=8)
     g.build((1, None, None, 3))
     return amplify_weights(g)
+
+
+def assert_uint8_equal_up_to_rounding(actual, desired, max_fraction: float = 1e-3):
+    """uint8 images from two execution paths of the same network (eager and a graph, or a
+    SavedModel): float round-off may move a value across a truncation boundary, so values may
+    differ by 1 level, in at most `max_fraction` of them; anything more is a real difference."""
+    actual, desired = np.asarray(actual), np.asarray(desired)
+    assert actual.shape == desired.shape, (actual.shape, desired.shape)
+    diff = np.abs(actual.astype(np.int16) - desired.astype(np.int16))
+    assert diff.max() <= 1, f"max difference {diff.max()} levels at {np.argwhere(diff > 1)[:5]}"
+    assert (diff > 0).mean() <= max_fraction, f"{(diff > 0).mean():.2%} of the values differ"

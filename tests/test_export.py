@@ -21,7 +21,7 @@ from gated_inpaint.convert import load_official_checkpoint
 from gated_inpaint.inference import inpaint_uint8
 from gated_inpaint.models import InpaintGenerator
 from gated_inpaint.trainer import TrainConfig, run_training
-from tests.conftest import amplify_weights
+from tests.conftest import amplify_weights, assert_uint8_equal_up_to_rounding
 from tests.test_convert import _official_tensors, write_tf1_checkpoint
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -178,9 +178,9 @@ def test_fresh_process_reload_matches_in_memory_inpainting(
     assert done.returncode == 0, done.stderr[-3000:]
     result = np.load(outputs, allow_pickle=True)
     assert not result["imported_gated_inpaint"]  # the SavedModel needs no Python code
-    np.testing.assert_array_equal(result["output"], expected["batch"])
+    assert_uint8_equal_up_to_rounding(result["output"], expected["batch"])
     for png, want in zip(result["output_bytes"], expected["single"], strict=True):
-        np.testing.assert_array_equal(decode(png), want)
+        assert_uint8_equal_up_to_rounding(decode(png), want)
 
 
 def test_tf1_session_by_signature_def(session, data, bytes_request, expected):
@@ -204,10 +204,10 @@ def test_tf1_session_by_signature_def(session, data, bytes_request, expected):
     out = run_signature_def(
         session, "inpaint_tensors", {"image": data["images"], "mask": data["masks"]}
     )
-    np.testing.assert_array_equal(out["output"], expected["batch"])
+    assert_uint8_equal_up_to_rounding(out["output"], expected["batch"])
     out = run_signature_def(session, "serving_default", bytes_request)
     for png, want in zip(out["output_bytes"], expected["single"], strict=True):
-        np.testing.assert_array_equal(decode(png), want)
+        assert_uint8_equal_up_to_rounding(decode(png), want)
 
 
 def _predict_request(signature_name: str, inputs: dict) -> predict_pb2.PredictRequest:
@@ -238,12 +238,14 @@ def test_grpc_predict_requests(session, data, bytes_request, expected):
     response = _serve_predict(session, request)
     pngs = tf.make_ndarray(response.outputs["output_bytes"])
     for png, want in zip(pngs, expected["single"], strict=True):
-        np.testing.assert_array_equal(decode(png), want)
+        assert_uint8_equal_up_to_rounding(decode(png), want)
 
     request = _predict_request("inpaint_tensors", {"image": data["images"], "mask": data["masks"]})
     assert request.inputs["image"].dtype == tf.uint8.as_datatype_enum
     response = _serve_predict(session, request)
-    np.testing.assert_array_equal(tf.make_ndarray(response.outputs["output"]), expected["batch"])
+    assert_uint8_equal_up_to_rounding(
+        tf.make_ndarray(response.outputs["output"]), expected["batch"]
+    )
 
 
 def _rest_predict(session, body: str) -> str:
@@ -285,14 +287,16 @@ def test_rest_json_requests(session, data, bytes_request, expected):
     response = json.loads(_rest_predict(session, json.dumps({"instances": instances})))
     assert len(response["predictions"]) == 3
     for item, want in zip(response["predictions"], expected["single"], strict=True):
-        np.testing.assert_array_equal(decode(base64.b64decode(item["b64"])), want)
+        assert_uint8_equal_up_to_rounding(decode(base64.b64decode(item["b64"])), want)
 
     body = {
         "signature_name": "inpaint_tensors",
         "instances": [{"image": data["images"][1].tolist(), "mask": data["masks"][1].tolist()}],
     }
     response = json.loads(_rest_predict(session, json.dumps(body)))
-    np.testing.assert_array_equal(np.array(response["predictions"]), expected["single"][2][None])
+    assert_uint8_equal_up_to_rounding(
+        np.array(response["predictions"]), expected["single"][2][None]
+    )
 
 
 def _bad(data, **changes):
@@ -406,7 +410,7 @@ def test_invalid_requests_fail_with_a_clear_message_and_serving_goes_on(
     out = run_signature_def(
         session, "inpaint_tensors", {"image": data["images"], "mask": data["masks"]}
     )
-    np.testing.assert_array_equal(out["output"], expected["batch"])
+    assert_uint8_equal_up_to_rounding(out["output"], expected["batch"])
 
 
 def test_invalid_requests_through_tf_saved_model_load(loaded, data, expected):
@@ -418,7 +422,7 @@ def test_invalid_requests_through_tf_saved_model_load(loaded, data, expected):
         out = run_loaded(
             loaded, "inpaint_tensors", {"image": data["images"], "mask": data["masks"]}
         )
-        np.testing.assert_array_equal(out["output"], expected["batch"])
+        assert_uint8_equal_up_to_rounding(out["output"], expected["batch"])
 
 
 def test_formats_and_jpeg_mask_threshold(loaded, data, expected):
@@ -438,7 +442,7 @@ def test_formats_and_jpeg_mask_threshold(loaded, data, expected):
         out = run_loaded(
             loaded, "serving_default", {"image_bytes": [image_bytes], "mask_bytes": [mask_bytes]}
         )
-        np.testing.assert_array_equal(decode(out["output_bytes"][0]), expected["single"][0])
+        assert_uint8_equal_up_to_rounding(decode(out["output_bytes"][0]), expected["single"][0])
 
 
 def test_warmup_records_are_prediction_logs_that_run(export_path, session):
@@ -528,7 +532,7 @@ def test_export_py_from_weights_with_a_flagfile(generator, data, expected, tmp_p
     model = tf.saved_model.load(done.stdout.strip())
     assert int(model.max_pixels.numpy()) == 5000
     out = run_loaded(model, "inpaint_tensors", {"image": data["images"], "mask": data["masks"]})
-    np.testing.assert_array_equal(out["output"], expected["batch"])
+    assert_uint8_equal_up_to_rounding(out["output"], expected["batch"])
 
     done = _export_py(f"--flagfile={flagfile}", f"--official_checkpoint={tmp_path}")
     assert done.returncode != 0
@@ -551,8 +555,12 @@ def test_export_py_from_an_official_guided_checkpoint(data, tmp_path):
     out = run_loaded(model, "inpaint_tensors", inputs)
     rgb = InpaintGenerator(cnum=8, guided=True)
     load_official_checkpoint(str(tmp_path / "release"), generator=rgb, channel_order="rgb")
-    want = inpaint_uint8(rgb, *inputs.values()).numpy()
-    no_edges = inpaint_uint8(rgb, data["images"], data["masks"], 0 * edges).numpy()
+    # The edges change only a few values by a level here (they enter the coarse stage only,
+    # which these weights saturate), so compare exactly, with the reference run as a graph
+    # like the SavedModel: eager and graph kernels may round differently.
+    reference = tf.function(lambda *tensors: inpaint_uint8(rgb, *tensors))
+    want = reference(*inputs.values()).numpy()
+    no_edges = reference(data["images"], data["masks"], 0 * edges).numpy()
     assert not np.array_equal(want, no_edges)
     np.testing.assert_array_equal(out["output"], want)
 
@@ -564,7 +572,7 @@ def test_export_py_from_an_official_guided_checkpoint(data, tmp_path):
     out = run_loaded(model, "serving_default", request)
     for i, png in enumerate(out["output_bytes"]):
         single = inpaint_uint8(rgb, *[x[i : i + 1] for x in inputs.values()]).numpy()[0]
-        np.testing.assert_array_equal(decode(png), single)
+        assert_uint8_equal_up_to_rounding(decode(png), single)
 
 
 @pytest.mark.slow

@@ -13,9 +13,16 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-# For each output phase (parity of the output row), the 3x3 kernel rows that each of its two
-# taps (small-map rows i-1+phase and i+phase) sums: `_TAPS[phase][tap][kernel_row]`.
-_TAPS = (((1.0, 0.0, 0.0), (0.0, 1.0, 1.0)), ((1.0, 1.0, 0.0), (0.0, 0.0, 1.0)))
+
+def _phase_taps(kernel: tf.Tensor, axis: int) -> list[tf.Tensor]:
+    """The two 2-tap kernels (output parity 0, then 1) of a 3-tap kernel along `axis`.
+
+    Parity 0 reads small-map offsets -1, 0 (kernel taps 0 and 1+2), parity 1 reads offsets
+    0, +1 (taps 0+1 and 2). Plain adds, not a matrix product: the sums round the same way in
+    eager code, in a graph and in a SavedModel's constant folding.
+    """
+    k0, k1, k2 = tf.unstack(kernel, axis=axis)
+    return [tf.stack([k0, k1 + k2], axis), tf.stack([k0 + k1, k2], axis)]
 
 
 def phase_kernel(kernel: tf.Tensor) -> tf.Tensor:
@@ -28,10 +35,8 @@ def phase_kernel(kernel: tf.Tensor) -> tf.Tensor:
         `[2, 2, C_in, 4 * C_out]`; output channel `(2 * a + b) * C_out + c` is channel `c` of
         the phase with row parity `a` and column parity `b` (`tf.nn.depth_to_space` order).
     """
-    taps = tf.constant(_TAPS, kernel.dtype)
-    phases = tf.einsum("aik,bjl,klcf->ijcabf", taps, taps, kernel)
-    shape = tf.shape(kernel)
-    return tf.reshape(phases, [2, 2, shape[2], 4 * shape[3]])
+    phases = [col for rows in _phase_taps(kernel, 0) for col in _phase_taps(rows, 1)]
+    return tf.concat(phases, axis=-1)
 
 
 def upsample_conv_phases(inputs: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor) -> tf.Tensor:
