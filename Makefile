@@ -10,6 +10,8 @@ DEMO_PHOTO := data/demo/skimage_astronaut.jpg
 # release_places2_256) and `make demo` exports and uses it instead of training.
 GATED_INPAINT_OFFICIAL_CHECKPOINT ?=
 BENCH_ARGS ?=
+# Test processes (pytest-xdist); 0 runs the suite in this process.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint format bench clean
 
@@ -33,7 +35,7 @@ endif
 		$(if $(GATED_INPAINT_OFFICIAL_CHECKPOINT),$(DEMO_DIR)/export_official,$(DEMO_DIR)/export)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Long (see bench/run.py); `make bench BENCH_ARGS=--quick` checks that it works in minutes.
 bench: $(STAMP)
