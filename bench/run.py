@@ -25,7 +25,7 @@ Measures, with TensorFlow's default thread settings:
   `measure`);
 - `Inpainter` on high-resolution photos (a demo photo resized to `--hd_sizes` square,
   free-form hole of ~10 %) with `hd_strategy` crop, resize and original
-  (`--hd_max_size`, `--hd_margin`), float32 and bfloat16 (`precision=`);
+  (`--hd_strategies`, `--hd_max_size`, `--hd_margin`), float32 and bfloat16 (`precision=`);
 - training steps/s (one D + one G update, 256x256, batch 4; bench/train_step.py's `measure`),
   float32 and mixed_bfloat16;
 - training masks per second (bench/bench_masks.py's `masks_per_second`).
@@ -711,7 +711,7 @@ def run_all(args, runner: Runner, results: dict, save) -> None:
     # High-resolution photos through Inpainter.
     hd = results["hd"] = []
     for height, width in hd_shapes:
-        for strategy in HD_STRATEGIES:
+        for strategy in args.hd_strategies:
             for precision in PRECISIONS:
                 spec = {
                     "kind": "hd",
@@ -970,6 +970,14 @@ def parse_args(argv=None):
         type=int,
         nargs="+",
         help="sides of the square Inpainter photos (default 2048 4096)",
+    )
+    parser.add_argument(
+        "--hd_strategies",
+        nargs="+",
+        choices=HD_STRATEGIES,
+        default=list(HD_STRATEGIES),
+        help="strategies of the Inpainter photos (default all; `original` runs the whole photo, "
+        "as the forward case of the same size does)",
     )
     parser.add_argument("--hd_max_size", type=int, default=1024)
     parser.add_argument("--hd_margin", type=int, default=128)
