@@ -18,8 +18,8 @@ def _phase_taps(kernel: tf.Tensor, axis: int) -> list[tf.Tensor]:
     """The two 2-tap kernels (output parity 0, then 1) of a 3-tap kernel along `axis`.
 
     Parity 0 reads small-map offsets -1, 0 (kernel taps 0 and 1+2), parity 1 reads offsets
-    0, +1 (taps 0+1 and 2). Plain adds, not a matrix product: the sums round the same way in
-    eager code, in a graph and in a SavedModel's constant folding.
+    0, +1 (taps 0+1 and 2). Plain adds, not a matrix product: each sum is rounded once, so
+    the phase kernels are the same bits in eager code, in a graph and on any CPU kernel.
     """
     k0, k1, k2 = tf.unstack(kernel, axis=axis)
     return [tf.stack([k0, k1 + k2], axis), tf.stack([k0 + k1, k2], axis)]
