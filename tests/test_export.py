@@ -555,8 +555,8 @@ def test_export_py_from_an_official_guided_checkpoint(data, tmp_path):
     out = run_loaded(model, "inpaint_tensors", inputs)
     rgb = InpaintGenerator(cnum=8, guided=True)
     load_official_checkpoint(str(tmp_path / "release"), generator=rgb, channel_order="rgb")
-    # The edges change only a few values by a level here (they enter the coarse stage only,
-    # which these weights saturate), so compare exactly, with the reference run as a graph
+    # With these weights the edges (an input of the coarse network's first layer only) change
+    # just a few values, by a level, so compare exactly, with the reference run as a graph
     # like the SavedModel: eager and graph kernels may round differently.
     reference = tf.function(lambda *tensors: inpaint_uint8(rgb, *tensors))
     want = reference(*inputs.values()).numpy()
