@@ -84,25 +84,13 @@ def freeform_mask(height: int, width: int, coverage: float = 0.10, seed: int = 0
     return np.asarray(mask)
 
 
-def amplify_weights(model, kernel_scale: float = 2.25, seed: int = 0):
-    """Scales every kernel by `kernel_scale` and draws biases in [-0.1, 0.1], as
-    tests/conftest.py does: with plain glorot draws a gated network's activations shrink layer
-    after layer towards 0, which would time a degenerate (denormal-prone) computation."""
-    rng = np.random.default_rng(seed)
-    for w in model.trainable_weights:
-        if w.name == "kernel":
-            w.assign(w.numpy() * kernel_scale)
-        else:
-            w.assign(rng.uniform(-0.1, 0.1, size=w.shape).astype("float32"))
-    return model
-
-
 def random_generator(cnum: int = 48, seed: int = 0):
     """A built `InpaintGenerator` (in the current Keras dtype policy) with amplified random
     weights, reproducible from `seed`."""
     import keras
 
     from gated_inpaint.models import InpaintGenerator
+    from gated_inpaint.testing import amplify_weights
 
     keras.utils.set_random_seed(seed)
     generator = InpaintGenerator(cnum=cnum)

@@ -8,6 +8,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
+from gated_inpaint.testing import amplify_weights  # noqa: E402
+
 PARITY_ENV = "GATED_INPAINT_PARITY_DIR"
 
 # Two logical CPU devices, so MirroredStrategy tests run on a machine without GPUs.
@@ -39,21 +41,6 @@ def parity_dir():
     if not os.path.isdir(path):
         pytest.fail(f"{PARITY_ENV}={path} is not a directory")
     return path
-
-
-def amplify_weights(model, kernel_scale=2.25, seed=0):
-    """Scales every kernel and draws non-zero biases, as the parity fixture does.
-
-    With plain glorot draws a gated network's activations shrink layer after layer
-    (outputs ~1e-8 at cnum=8), which would make comparisons between outputs vacuous.
-    """
-    rng = np.random.default_rng(seed)
-    for w in model.trainable_weights:
-        if w.name == "kernel":
-            w.assign(w.numpy() * kernel_scale)
-        else:
-            w.assign(rng.uniform(-0.1, 0.1, size=w.shape).astype("float32"))
-    return model
 
 
 @pytest.fixture
