@@ -23,6 +23,7 @@ and fill the white pixels of mask.png in photo.png over REST:
     python3 -c 'import base64, json; open("filled.png", "wb").write(base64.b64decode(
         json.load(open("response.json"))["predictions"][0]["b64"]))'
 
+The same as `gated-inpaint export`, with the same flags (`gated_inpaint.commands.export`).
 Every flag: `python export.py --helpfull`; flags can also come from --flagfile.
 """
 
@@ -33,101 +34,18 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from absl import app, flags, logging  # noqa: E402
+from absl import app  # noqa: E402
 
-from gated_inpaint import export_lib  # noqa: E402
+from gated_inpaint.commands import export  # noqa: E402
+from gated_inpaint.commands.flags import absl_namespace, define_absl_flags  # noqa: E402
+from gated_inpaint.commands.main import run_command  # noqa: E402
 
-flags.DEFINE_string(
-    "model_dir",
-    None,
-    "Training directory (train.py --model_dir): exports the generator of its latest "
-    "checkpoint; cnum and guided are read from its flags.txt.",
-)
-flags.DEFINE_string(
-    "weights",
-    None,
-    "Keras generator weights file (*.weights.h5, e.g. from `gated-inpaint convert`); "
-    "cnum and guided are read from its conv1 kernel.",
-)
-flags.DEFINE_string(
-    "official_checkpoint",
-    None,
-    "Official DeepFill v2 TF1 checkpoint directory or prefix (Places2, CelebA-HQ release); "
-    "converted to RGB on the fly.",
-)
-flags.mark_flags_as_mutual_exclusive(["model_dir", "weights", "official_checkpoint"], required=True)
-flags.DEFINE_integer(
-    "cnum",
-    None,
-    "Generator width, needed only when the source does not say it (a --model_dir without "
-    "flags.txt; default then 48); must agree with the source otherwise.",
-)
-flags.DEFINE_bool(
-    "guided",
-    None,
-    "Whether the generator takes an edge map, needed only when the source does not say it "
-    "(default then false); must agree with the source otherwise.",
-)
-flags.DEFINE_string(
-    "export_dir",
-    None,
-    "Model base directory (TF Serving's --model_base_path, mounted at /models/<name> in "
-    "the Docker image); the version is written into a numbered subdirectory.",
-)
-flags.DEFINE_integer(
-    "version",
-    None,
-    "Version number (subdirectory name); default: 1 + the largest existing one, or 1.",
-    lower_bound=0,
-)
-flags.DEFINE_bool(
-    "overwrite",
-    False,
-    "Replace an existing --version (the old directory is renamed aside, the new one "
-    "renamed in, then the old one deleted); without it an existing version is an error.",
-)
-flags.DEFINE_integer(
-    "max_pixels",
-    export_lib.DEFAULT_MAX_PIXELS,
-    "Most pixels one network run of the served model may get (height*width per image for "
-    "serving_default, batch*height*width for inpaint_tensors); larger requests fail with "
-    "InvalidArgument. Memory grows with its square: about 1.2 GB at 512x512 and 7-8 GB at "
-    "1024x1024 (cnum=48, CPU), so set it for the server's memory.",
-    lower_bound=1,
-)
-flags.mark_flags_as_required(["export_dir"])
-
-FLAGS = flags.FLAGS
+define_absl_flags(export.FLAGS)
 
 
-def main(argv):
+def main(argv: list[str]) -> None:
     del argv
-    try:
-        generator = export_lib.load_generator(
-            model_dir=FLAGS.model_dir,
-            weights=FLAGS.weights,
-            official_checkpoint=FLAGS.official_checkpoint,
-            cnum=FLAGS.cnum,
-            guided=FLAGS.guided,
-        )
-        path = export_lib.export_saved_model(
-            generator,
-            FLAGS.export_dir,
-            version=FLAGS.version,
-            overwrite=FLAGS.overwrite,
-            max_pixels=FLAGS.max_pixels,
-        )
-    except (ValueError, OSError) as error:
-        logging.error("%s", error)
-        logging.debug("Traceback (shown with --verbosity=1):", exc_info=True)
-        sys.exit(1)
-    logging.info(
-        "Exported the generator (cnum=%d, guided=%s) to %s.",
-        generator.cnum,
-        generator.guided,
-        path,
-    )
-    print(path)
+    sys.exit(run_command(export.NAME, export.run, absl_namespace(export.FLAGS)))
 
 
 if __name__ == "__main__":

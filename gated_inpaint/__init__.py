@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from gated_inpaint.inpainter import Inpainter
+    from gated_inpaint.inference.inpainter import Inpainter
 
 __version__ = "0.1.0"
 __all__ = ["Inpainter", "__version__"]
@@ -17,7 +17,7 @@ __all__ = ["Inpainter", "__version__"]
 
 def __getattr__(name: str):
     if name == "Inpainter":
-        from gated_inpaint.inpainter import Inpainter
+        from gated_inpaint.inference.inpainter import Inpainter
 
         return Inpainter
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

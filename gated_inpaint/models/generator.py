@@ -13,6 +13,8 @@ from gated_inpaint.layers import (
 )
 
 SIZE_MULTIPLE = 8
+DEFAULT_CNUM = 48  # the official width
+FIRST_CONV = "conv1"  # the layer whose kernel, [5, 5, 5 or 6, cnum], tells cnum and guided
 
 
 def check_image_size(height: int | None, width: int | None) -> None:
@@ -63,7 +65,7 @@ class InpaintGenerator(keras.Model):
     arXiv 1806.03589.
     """
 
-    def __init__(self, cnum: int = 48, guided: bool = False, **kwargs):
+    def __init__(self, cnum: int = DEFAULT_CNUM, guided: bool = False, **kwargs):
         super().__init__(**kwargs)
         if cnum <= 0 or cnum % 4:
             raise ValueError(f"cnum must be a positive multiple of 4, got {cnum}.")
@@ -80,7 +82,7 @@ class InpaintGenerator(keras.Model):
             return [conv(f"{prefix}{i}_atrous", filters, rate=2 ** (i - 6)) for i in range(7, 11)]
 
         self.coarse_encoder = [
-            conv("conv1", c, k=5),
+            conv(FIRST_CONV, c, k=5),
             conv("conv2_downsample", 2 * c, stride=2),
             conv("conv3", 2 * c),
             conv("conv4_downsample", 4 * c, stride=2),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from gated_inpaint import losses
+from gated_inpaint.models import losses
 from gated_inpaint.models.discriminator import SNPatchGANDiscriminator
 from gated_inpaint.models.generator import InpaintGenerator
 

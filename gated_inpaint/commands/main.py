@@ -1,0 +1,56 @@
+"""The `gated-inpaint` command (also `python -m gated_inpaint`): one subcommand per module."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
+
+from gated_inpaint.commands import convert, evaluate, export, inpaint, masks  # noqa: E402
+from gated_inpaint.commands.files import PartialFailure  # noqa: E402
+
+COMMANDS = (convert, inpaint, export, masks, evaluate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of `gated-inpaint`, with a subparser per module of `COMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog="gated-inpaint",
+        description="DeepFill v2 free-form image inpainting (gated convolution + SN-PatchGAN).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        subparser = commands.add_parser(
+            command.NAME,
+            help=command.HELP,
+            description=command.DESCRIPTION,
+            formatter_class=argparse.RawDescriptionHelpFormatter,  # descriptions are laid out
+        )
+        command.add_arguments(subparser)
+        subparser.set_defaults(run=command.run)
+    return parser
+
+
+def run_command(name: str, run: Callable[[argparse.Namespace], str], args) -> int:
+    """Runs one command: prints its summary and returns 0, or prints its error on stderr as
+    one line (`gated-inpaint NAME: error: ...`) and returns 1."""
+    try:
+        message = run(args)
+    except (OSError, ValueError, PartialFailure) as error:
+        print(f"gated-inpaint {name}: error: {error}", file=sys.stderr)
+        return 1
+    print(message)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`gated-inpaint [COMMAND] ...`; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    return run_command(args.command, args.run, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

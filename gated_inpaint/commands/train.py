@@ -1,0 +1,75 @@
+"""The flags of `train.py`: one per `TrainConfig` field, whose default and type they take."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from gated_inpaint.commands.flags import Flag
+from gated_inpaint.data.masks import MASK_TYPES
+from gated_inpaint.data.pipeline import CROP_MODES
+from gated_inpaint.training.config import TrainConfig
+from gated_inpaint.training.strategies import STRATEGIES
+
+REQUIRED = ("data", "model_dir")
+CHOICES = {"crop": CROP_MODES, "strategy": STRATEGIES, "mask_type": MASK_TYPES}
+HELP = {
+    "data": "Training images: a directory (searched recursively), a .flist file (one image path "
+    "a line) or tfds:NAME[:SPLIT], e.g. tfds:places365_small.",
+    "val_data": "Held-out images (same forms as --data) for L1/PSNR/SSIM after every "
+    "--summary_every_steps; none if unset.",
+    "data_dir": "tensorflow-datasets data directory for tfds: sources.",
+    "tfds_download": "Let tensorflow-datasets download and prepare a tfds: source that is not "
+    "yet in --data_dir (never done otherwise).",
+    "model_dir": "Where checkpoints, TensorBoard logs (logs/) and the resolved flags "
+    "(flags.txt) go; training resumes from here.",
+    "image_size": "Training crop size in pixels (square; a multiple of 8).",
+    "crop": "random_crop: official random window, upscaling only images smaller than it; "
+    "resize: whole image.",
+    "batch_size": "Global batch size, split over all replicas.",
+    "max_steps": "Stop after this many steps (one D + one G update).",
+    "save_every_steps": "Checkpoint period in steps.",
+    "summary_every_steps": "TensorBoard (losses, image grid) and validation period in steps.",
+    "log_every_steps": "Console progress period in steps.",
+    "val_steps": "Batches of --val_data per validation.",
+    "strategy": "tf.distribute strategy: default, one_device, mirrored (local GPUs), "
+    "multi_worker (TF_CONFIG), tpu.",
+    "tpu": "TPU name or grpc:// address for --strategy=tpu ('local' on a TPU VM).",
+    "steps_per_execution": "Steps per compiled call (raise on TPU).",
+    "cnum": "Generator width (official 48; a multiple of 4).",
+    "d_cnum": "Discriminator width (official 64).",
+    "g_lr": "Generator Adam learning rate.",
+    "d_lr": "Discriminator Adam learning rate.",
+    "beta1": "Adam beta_1 of both optimizers.",
+    "beta2": "Adam beta_2 of both optimizers.",
+    "l1_coarse_weight": "Weight of the coarse-stage L1 loss.",
+    "l1_fine_weight": "Weight of the refined-stage L1 loss.",
+    "gan_weight": "Weight of the generator's hinge (adversarial) loss.",
+    "mask_type": "Training holes: union (official: a rectangle OR free-form strokes), strokes, "
+    "or bbox.",
+    "guided": "User-guided (sketch) mode: G and D take an edge channel, from "
+    "<name>_edge.png|jpg beside each image or computed.",
+    "edge_threshold": "Edge maps are binarised at value/255 > this.",
+    "seed": "Seed of the data order and the masks.",
+    "mixed_precision": "bfloat16 compute on CPU/TPU, float16 on GPU.",
+    "init_from_official": "Fine-tune from an official DeepFill v2 TF1 checkpoint directory "
+    "(used only when --model_dir has no checkpoint).",
+}
+_KINDS = {"str": str, "int": int, "float": float, "bool": bool}
+
+
+def _kind(field: dataclasses.Field) -> type:
+    """The flag type of a `TrainConfig` field from its annotation (`int`, `str | None`, ...)."""
+    return _KINDS[str(field.type).split(" | ")[0]]
+
+
+FLAGS = tuple(
+    Flag(
+        field.name,
+        HELP[field.name],
+        kind=_kind(field),
+        default=None if field.default is dataclasses.MISSING else field.default,
+        choices=CHOICES.get(field.name),
+        required=field.name in REQUIRED,
+    )
+    for field in dataclasses.fields(TrainConfig)
+)

@@ -1,0 +1,1 @@
+"""Training and evaluation data: image sources, decoding, official masks, the tf.data pipeline."""

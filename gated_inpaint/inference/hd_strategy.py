@@ -1,0 +1,169 @@
+"""High-resolution strategies: how photos larger than the network should see are filled.
+
+The generator's cost grows with the pixel count (its contextual attention compares every
+pair of patches), and models trained on 256-512 px crops fill large holes of a 12-megapixel
+photo no better at full resolution than at 1 megapixel. Photos whose long side is at most
+`max_size` are always filled whole at full resolution; for larger ones:
+
+- `original`: the whole photo at full resolution (slow, memory grows with the photo).
+- `crop`: the box around all holes, widened by `margin` px of context on each side, at full
+  resolution; a box whose long side exceeds `max_size` is scaled down to it first. Small
+  holes in a large photo are filled at full detail, and large or spread-out holes cost at
+  most a `max_size` image.
+- `resize`: the whole photo scaled down so its long side is `max_size`.
+
+When the network runs on a scaled-down copy (area-averaged; a pixel is a hole there when any
+pixel under it is), its fill is scaled back up bilinearly. In every case only hole pixels
+change: known pixels keep their exact input values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import tensorflow as tf
+
+from gated_inpaint.inference.uint8_graph import inpaint_uint8
+from gated_inpaint.models.generator import InpaintGenerator
+
+HD_STRATEGIES = ("original", "crop", "resize")
+
+
+@dataclass(frozen=True)
+class HDStrategy:
+    """How photos with a long side above `max_size` px are filled (see the module docstring).
+
+    Args:
+        strategy: `"original"`, `"crop"` or `"resize"`.
+        max_size: the largest long side, in pixels, that the network is run at by `crop`
+            and `resize` (at least 64).
+        margin: `crop` only: pixels of context kept around the holes' box on each side.
+    """
+
+    strategy: str = "crop"
+    max_size: int = 1024
+    margin: int = 128
+
+    def __post_init__(self):
+        if self.strategy not in HD_STRATEGIES:
+            choices = ", ".join(HD_STRATEGIES)
+            raise ValueError(f"Unknown hd_strategy {self.strategy!r}: expected one of {choices}.")
+        if int(self.max_size) < 64:
+            raise ValueError(f"hd_max_size must be at least 64 pixels, got {self.max_size}.")
+        if int(self.margin) < 0:
+            raise ValueError(f"hd_margin must be 0 or more pixels, got {self.margin}.")
+
+
+DEFAULT_HD = HDStrategy()
+
+
+def inpaint_uint8_hd(
+    generator: InpaintGenerator,
+    images: tf.Tensor,
+    masks: tf.Tensor,
+    edges: tf.Tensor | None = None,
+    hd: HDStrategy = DEFAULT_HD,
+) -> tf.Tensor:
+    """`uint8_graph.inpaint_uint8` with a high-resolution strategy for large images.
+
+    Args:
+        generator, images, masks, edges: as for `uint8_graph.inpaint_uint8` (uint8 RGB
+            `[B, H, W, 3]`, masks `[B, H, W, 1]` nonzero = hole, optional edges likewise).
+        hd: the strategy; images with `max(H, W) <= hd.max_size` are filled whole.
+
+    Returns:
+        uint8 `[B, H, W, 3]`: the input with its hole pixels filled. Large images are
+        processed one at a time (their crop boxes differ).
+    """
+    if hd.strategy == "original":
+        return inpaint_uint8(generator, images, masks, edges)
+    height, width = tf.shape(images)[1], tf.shape(images)[2]
+
+    def one(items):
+        image, mask, *edge = items
+        return _inpaint_one(generator, image, mask, edge[0] if edge else None, hd)
+
+    def large():
+        items = (images, masks) if edges is None else (images, masks, edges)
+        return tf.map_fn(
+            one,
+            items,
+            fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
+            parallel_iterations=1,
+        )
+
+    return tf.cond(
+        tf.maximum(height, width) > hd.max_size,
+        large,
+        lambda: inpaint_uint8(generator, images, masks, edges),
+    )
+
+
+def _inpaint_one(generator, image, mask, edge, hd: HDStrategy) -> tf.Tensor:
+    """One large image `[H, W, 3]`: fills its region (crop box or whole) and pastes it back."""
+    height, width = tf.shape(image)[0], tf.shape(image)[1]
+    hole = tf.cast(mask, tf.float32)[..., 0] > 0.0  # [H, W]
+    if hd.strategy == "crop":
+        top, left, bottom, right = hole_box(hole, hd.margin)
+    else:
+        top, left, bottom, right = 0, 0, height, width
+
+    def region(x):
+        return x[top:bottom, left:right]
+
+    parts = [region(image), region(mask)] + ([] if edge is None else [region(edge)])
+    long_side = tf.maximum(bottom - top, right - left)
+    if hd.strategy == "crop":
+        filled = tf.cond(
+            long_side > hd.max_size,
+            lambda: _inpaint_scaled(generator, parts, hd.max_size),
+            lambda: _inpaint_region(generator, parts),
+        )
+    else:
+        filled = _inpaint_scaled(generator, parts, hd.max_size)
+    pasted = tf.pad(filled, [[top, height - bottom], [left, width - right], [0, 0]])
+    return tf.where(hole[..., None], pasted, image)
+
+
+def hole_box(hole: tf.Tensor, margin: int) -> tuple[tf.Tensor, ...]:
+    """`(top, left, bottom, right)` of the holes' bounding box widened by `margin`, clipped to
+    the image; the whole image when there is no hole (nothing then changes)."""
+    height, width = tf.shape(hole)[0], tf.shape(hole)[1]
+    rows = tf.where(tf.reduce_any(hole, axis=1))[:, 0]
+    columns = tf.where(tf.reduce_any(hole, axis=0))[:, 0]
+    empty = tf.equal(tf.size(rows), 0)
+
+    def bounds(indices, size):
+        first = tf.cast(tf.reduce_min(indices), tf.int32) - margin
+        last = tf.cast(tf.reduce_max(indices), tf.int32) + 1 + margin
+        low = tf.where(empty, 0, tf.maximum(first, 0))
+        high = tf.where(empty, size, tf.minimum(last, size))
+        return low, high
+
+    top, bottom = bounds(rows, height)
+    left, right = bounds(columns, width)
+    return top, left, bottom, right
+
+
+def _inpaint_region(generator, parts) -> tf.Tensor:
+    """The network at the region's own resolution: uint8 `[h, w, 3]`."""
+    batched = [part[None] for part in parts]
+    return inpaint_uint8(generator, *batched)[0]
+
+
+def _inpaint_scaled(generator, parts, max_size: int) -> tf.Tensor:
+    """The network on the region scaled down to a long side of `max_size`, its fill scaled
+    back up: uint8 `[h, w, 3]` (hole pixels only are meaningful)."""
+    image, mask, *edge = parts
+    size = tf.shape(image)[:2]
+    scale = max_size / tf.cast(tf.reduce_max(size), tf.float32)
+    small = tf.maximum(tf.cast(tf.round(tf.cast(size, tf.float32) * scale), tf.int32), 1)
+
+    def shrink(x):
+        return tf.image.resize(tf.cast(x, tf.float32)[None], small, method="area")[0]
+
+    small_image = tf.cast(tf.clip_by_value(tf.round(shrink(image)), 0.0, 255.0), tf.uint8)
+    small_maps = [tf.cast(shrink(x) > 0.0, tf.uint8) for x in [mask] + edge]
+    filled = _inpaint_region(generator, [small_image, *small_maps])
+    grown = tf.image.resize(tf.cast(filled, tf.float32)[None], size, method="bilinear")[0]
+    return tf.cast(tf.clip_by_value(tf.round(grown), 0.0, 255.0), tf.uint8)

@@ -1,0 +1,89 @@
+"""A training run's folder (`train.py --model_dir`): its checkpoints and `flags.txt`.
+
+Checkpoints name each network variable by layer, e.g. `generator/conv1/kernel` or
+`discriminator/conv1/u`, so they do not depend on Keras' auto-numbered model names; the
+trainer writes them and the exporter reads the generator's part back.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import tensorflow as tf
+
+from gated_inpaint.models import InpaintGenerator, SNPatchGANDiscriminator
+from gated_inpaint.weights.settings import generator_settings
+
+FLAGS_FILE = "flags.txt"  # the resolved flags of the run, as train.py writes them
+
+
+def network_variables(
+    generator: InpaintGenerator, discriminator: SNPatchGANDiscriminator | None = None
+) -> dict:
+    """Every network variable keyed `generator/conv1/kernel`, `discriminator/conv1/u`, ...
+
+    `tf.train.Checkpoint` does not follow Keras 3's lists of layers, so the variables are
+    handed to it explicitly, under these names.
+    """
+    named = {
+        f"generator/{name}/{w.name}": w
+        for name, conv in generator.conv_layers().items()
+        for w in conv.weights
+    }
+    if discriminator is not None:
+        named.update(
+            {
+                f"discriminator/{sn.name}/{w.name}": w
+                for sn in discriminator.convs
+                for w in sn.weights
+            }
+        )
+    return named
+
+
+def read_train_flags(model_dir: str) -> dict:
+    """`cnum` and `guided` from the `flags.txt` train.py writes into `model_dir` ({} if none)."""
+    path = os.path.join(model_dir, FLAGS_FILE)
+    if not os.path.exists(path):
+        return {}
+    found = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if match := re.fullmatch(r"--cnum=(\d+)", line):
+                found["cnum"] = int(match[1])
+            elif line in ("--guided", "--noguided"):
+                found["guided"] = line == "--guided"
+    return found
+
+
+def generator_from_model_dir(
+    model_dir: str, cnum: int | None = None, guided: bool | None = None
+) -> InpaintGenerator:
+    """The generator of the latest training checkpoint in `model_dir`.
+
+    cnum and guided come from `model_dir/flags.txt`, else from the arguments, else the
+    generator's defaults (48, False). Only the generator is restored: the discriminator and
+    optimizers in the checkpoint are ignored.
+    """
+    prefix = tf.train.latest_checkpoint(model_dir)
+    if prefix is None:
+        raise FileNotFoundError(
+            f"No training checkpoint in {model_dir} (expected the 'checkpoint' file that "
+            f"train.py writes beside ckpt-N.index)."
+        )
+    flags_file = os.path.join(model_dir, FLAGS_FILE)
+    settings = generator_settings(read_train_flags(model_dir), cnum, guided, flags_file)
+    generator = InpaintGenerator(**settings)
+    generator.build((None, None, None, 3))
+    generator_only = tf.train.Checkpoint(networks=network_variables(generator))
+    try:
+        generator_only.restore(prefix).expect_partial().assert_existing_objects_matched()
+    except (AssertionError, ValueError) as error:
+        raise ValueError(
+            f"The checkpoint {prefix} does not hold a generator with cnum={settings['cnum']}, "
+            f"guided={settings['guided']} (set them with --cnum/--guided, or check "
+            f"{flags_file}). Details: {error}"
+        ) from error
+    return generator
