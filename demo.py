@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
 from gated_inpaint import Inpainter  # noqa: E402
-from gated_inpaint.masks import brush_stroke_mask  # noqa: E402
+from gated_inpaint.data.masks import brush_stroke_mask  # noqa: E402
 
 GAP = 4  # white pixels between the panels
 
