@@ -1,4 +1,4 @@
-r"""Export a DeepFill v2 generator as a versioned SavedModel for TF Serving.
+"""Export a DeepFill v2 generator as a versioned SavedModel for TF Serving.
 
     python export.py --model_dir=runs/places2 --export_dir=exports/gated_inpaint
     python export.py --weights=places2.weights.h5 --export_dir=exports/gated_inpaint
@@ -7,21 +7,8 @@ r"""Export a DeepFill v2 generator as a versioned SavedModel for TF Serving.
 Writes EXPORT_DIR/<version>/ (the next version number unless --version) through a
 temporary sibling directory renamed into place, and prints that path. Signatures:
 `serving_default` (image_bytes, mask_bytes [, edge_bytes] -> output_bytes, PNG) and
-`inpaint_tensors` (uint8 image, mask [, edge] -> output). Serve the export directory:
-
-    docker run -p 8501:8501 -v $PWD/exports/gated_inpaint:/models/gated_inpaint \
-        -e MODEL_NAME=gated_inpaint tensorflow/serving
-
-and fill the white pixels of mask.png in photo.png over REST:
-
-    python3 -c 'import base64, json; print(json.dumps({"instances": [{
-        key: {"b64": base64.b64encode(open(path, "rb").read()).decode()}
-        for key, path in [("image_bytes", "photo.png"), ("mask_bytes", "mask.png")]}]}))' \
-        > request.json
-    curl -s -X POST -H 'Content-Type: application/json' -d @request.json \
-        http://localhost:8501/v1/models/gated_inpaint:predict > response.json
-    python3 -c 'import base64, json; open("filled.png", "wb").write(base64.b64decode(
-        json.load(open("response.json"))["predictions"][0]["b64"]))'
+`inpaint_tensors` (uint8 image, mask [, edge] -> output). How to serve it with TF Serving and
+call it over REST: the README, and the docstring of `gated_inpaint.serving.module`.
 
 The same as `gated-inpaint export`, with the same flags (`gated_inpaint.commands.export`).
 Every flag: `python export.py --helpfull`; flags can also come from --flagfile.

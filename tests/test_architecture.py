@@ -8,7 +8,6 @@ import pathlib
 import shutil
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
@@ -31,47 +30,33 @@ def _lint_imports(root: pathlib.Path) -> subprocess.CompletedProcess:
     )
 
 
-def _package_copy(tmp_path: pathlib.Path) -> pathlib.Path:
-    shutil.copytree(ROOT / "gated_inpaint", tmp_path / "gated_inpaint")
-    shutil.copy(ROOT / "setup.cfg", tmp_path / "setup.cfg")
-    return tmp_path
-
-
-def _append(path: pathlib.Path, code: str) -> None:
-    path.write_text(path.read_text() + "\n\n" + textwrap.dedent(code))
-
-
-def test_layer_contract_holds_and_catches_an_upward_import_inside_a_function(tmp_path):
+def test_layer_contract_holds():
     assert LINT_IMPORTS, "import-linter is not installed (pip install -e '.[test]')"
     kept = _lint_imports(ROOT)
     assert kept.returncode == 0, kept.stdout[-3000:]
-    root = _package_copy(tmp_path)
-    _append(
-        root / "gated_inpaint/layers/resize.py",
-        """
-        def upward():
-            from gated_inpaint.commands import main
-            return main
-        """,
-    )
-    broken = _lint_imports(root)
-    assert broken.returncode != 0
-    assert "Each layer imports only from the layers below it BROKEN" in broken.stdout
 
 
-def test_layer_contract_catches_a_cycle_inside_a_folder(tmp_path):
-    root = _package_copy(tmp_path)
-    _append(
-        root / "gated_inpaint/commands/files.py",
-        """
-        def cycle():
-            from gated_inpaint.commands import main
-            return main
-        """,
+@pytest.mark.parametrize(
+    "module, broken_contract",
+    [
+        # An upward import, inside a function: layers/ importing commands/.
+        ("gated_inpaint/layers/resize.py", "Each layer imports only from the layers below it"),
+        # A cycle inside one folder: commands.main imports commands.files.
+        ("gated_inpaint/commands/files.py", "No import cycle between the modules of a folder"),
+    ],
+)
+def test_layer_contract_fails_on_an_import_inside_a_function(tmp_path, module, broken_contract):
+    shutil.copytree(ROOT / "gated_inpaint", tmp_path / "gated_inpaint")
+    shutil.copy(ROOT / "setup.cfg", tmp_path / "setup.cfg")
+    path = tmp_path / module
+    path.write_text(
+        path.read_text()
+        + "\n\ndef imports_commands_main():\n"
+        + "    from gated_inpaint.commands import main\n\n    return main\n"
     )
-    broken = _lint_imports(root)
+    broken = _lint_imports(tmp_path)
     assert broken.returncode != 0
-    assert "No import cycle between the modules of a folder BROKEN" in broken.stdout
+    assert f"{broken_contract} BROKEN" in broken.stdout
 
 
 def test_inpainting_and_exporting_load_no_training_module(tmp_path):

@@ -145,7 +145,7 @@ def make_dataset(
         crop: `"random_crop"` or `"resize"` (see the module docstring).
         guided: add the `"edge"` map.
         edge_threshold: binarisation threshold of edge maps, in [0, 1].
-        mask_type: passed to `gated_inpaint.masks.mask_dataset`; `None` gives no `"mask"`.
+        mask_type: passed to `gated_inpaint.data.masks.mask_dataset`; `None` gives no `"mask"`.
         seed: seeds file order, crops and masks; pipeline `p` uses `fold_seed(seed, p)`.
         data_dir: TFDS data folder.
         tfds_download: let TFDS download and prepare a missing dataset.

@@ -17,7 +17,7 @@ from gated_inpaint.evaluation.metrics import BUCKETS, bucket_label, coverage_per
 MIN_SIZE = 32
 MAX_DRAWS = 2000  # stroke masks drawn for one mask before giving up
 # Third seed word (non-zero: numpy ignores trailing zeros), so that mask i of seed K is not the
-# training mask i of `masks.mask_dataset(seed=K)`.
+# training mask i of `data.masks.mask_dataset(seed=K)`.
 _MASK_SET_STREAM = 0x45564C
 
 
