@@ -13,7 +13,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from gated_inpaint.masks import MASK_TYPES, mask_dataset  # noqa: E402
+from gated_inpaint.data.masks import MASK_TYPES, mask_dataset  # noqa: E402
 
 BATCH_SIZE = 16
 

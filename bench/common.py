@@ -68,7 +68,7 @@ def freeform_mask(height: int, width: int, coverage: float = 0.10, seed: int = 0
     the image, so strokes are 12-40 px wide at 512 px."""
     from PIL import Image
 
-    from gated_inpaint.masks import brush_stroke_mask
+    from gated_inpaint.data.masks import brush_stroke_mask
 
     scale = 512 / max(height, width)
     small = (max(round(height * scale), 8), max(round(width * scale), 8))

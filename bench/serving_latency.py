@@ -92,8 +92,8 @@ def main() -> None:
         print(json.dumps(measure(*args.measure, args.size, args.runs)))
         return
 
-    from gated_inpaint.export_lib import export_saved_model
     from gated_inpaint.models import InpaintGenerator
+    from gated_inpaint.serving.export import export_saved_model
 
     generator = InpaintGenerator(cnum=48)
     generator.build((1, None, None, 3))

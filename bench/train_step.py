@@ -19,8 +19,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from gated_inpaint.masks import random_mask  # noqa: E402
-from gated_inpaint.trainer import TrainConfig, _set_precision, build_model  # noqa: E402
+from gated_inpaint.data.masks import random_mask  # noqa: E402
+from gated_inpaint.training.config import TrainConfig  # noqa: E402
+from gated_inpaint.training.trainer import build_model, set_precision_policy  # noqa: E402
 
 WARMUP_STEPS = 2
 
@@ -39,7 +40,7 @@ class StepTimer(keras.callbacks.Callback):
 def measure(size: int, batch: int, steps: int, mixed_precision: bool) -> dict:
     """Per-step wall times of `steps` steps after `WARMUP_STEPS`, in this process (it sets the
     global dtype policy): `policy`, `median_s`, `min_s`, `max_s`, `steps`, `steps_per_s`."""
-    policy = _set_precision(mixed_precision)
+    policy = set_precision_policy(mixed_precision)
     model = build_model(TrainConfig(data="", model_dir=""), policy)
     rng = np.random.default_rng(0)
     image = rng.uniform(-1, 1, (batch, size, size, 3)).astype("float32")
