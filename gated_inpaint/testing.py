@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from gated_inpaint.data.masks import brush_stroke_mask
 from gated_inpaint.models import InpaintGenerator, SNPatchGANDiscriminator
 
 
@@ -62,6 +63,11 @@ def smooth_photo(height: int, width: int, seed: int = 0) -> np.ndarray:
     return np.clip((base + noise + 1) * 127.5, 0, 255).astype(np.uint8)
 
 
+def stroke_mask(height: int, width: int, seed: int = 0) -> np.ndarray:
+    """An official free-form mask as a uint8 `[height, width]` image: 255 = hole, 0 = known."""
+    return (brush_stroke_mask(height, width, np.random.default_rng(seed)) * 255).astype(np.uint8)
+
+
 def save_image(array: np.ndarray, path: str | os.PathLike) -> str:
     """Writes `array` with Pillow (format from the extension); returns the path as a string."""
     Image.fromarray(array).save(path)
@@ -75,25 +81,34 @@ def _official_scope(conv_name: str) -> str:
     return conv_name
 
 
+def official_variables(
+    generator: InpaintGenerator | None = None,
+    discriminator: SNPatchGANDiscriminator | None = None,
+) -> dict[str, keras.Variable]:
+    """The networks' variables by their official TF1 names (`inpaint_net/conv1/kernel`, ...,
+    `discriminator/sn_patch_gan/conv6/kernel_sn/u`)."""
+    variables = {}
+    if generator is not None:
+        for name, layer in generator.conv_layers().items():
+            scope = f"inpaint_net/{_official_scope(name)}"
+            variables[f"{scope}/kernel"] = layer.kernel
+            variables[f"{scope}/bias"] = layer.bias
+    if discriminator is not None:
+        for i, sn in enumerate(discriminator.convs, start=1):
+            scope = f"discriminator/sn_patch_gan/conv{i}"
+            variables[f"{scope}/kernel"] = sn.layer.kernel
+            variables[f"{scope}/bias"] = sn.layer.bias
+            variables[f"{scope}/kernel_sn/u"] = sn.u
+    return variables
+
+
 def official_tensors(
     generator: InpaintGenerator | None = None,
     discriminator: SNPatchGANDiscriminator | None = None,
 ) -> dict[str, np.ndarray]:
     """The networks' weights under the official TF1 names, as they would stand in an official
     checkpoint (the channel order left as it is)."""
-    tensors = {}
-    if generator is not None:
-        for name, layer in generator.conv_layers().items():
-            scope = f"inpaint_net/{_official_scope(name)}"
-            tensors[f"{scope}/kernel"] = layer.kernel.numpy()
-            tensors[f"{scope}/bias"] = layer.bias.numpy()
-    if discriminator is not None:
-        for i, sn in enumerate(discriminator.convs, start=1):
-            scope = f"discriminator/sn_patch_gan/conv{i}"
-            tensors[f"{scope}/kernel"] = sn.layer.kernel.numpy()
-            tensors[f"{scope}/bias"] = sn.layer.bias.numpy()
-            tensors[f"{scope}/kernel_sn/u"] = sn.u.numpy()
-    return tensors
+    return {k: v.numpy() for k, v in official_variables(generator, discriminator).items()}
 
 
 def write_tf1_checkpoint(

@@ -22,6 +22,10 @@ class PartialFailure(Exception):
     """Some items of a folder run failed; the message is the summary."""
 
 
+class Interrupted(Exception):
+    """The user stopped a run (Ctrl-C); the message is the summary of what was done."""
+
+
 def image_files(folder: str) -> list[str]:
     """Sorted names of the files in `folder` with an extension Pillow can read."""
     readable = {ext for ext, fmt in Image.registered_extensions().items() if fmt in Image.OPEN}
@@ -86,14 +90,6 @@ def output_problem(output: str, inputs: set[str], overwrite: bool) -> str | None
     return None
 
 
-def check_extension(extension: str, where: str) -> None:
-    """Raises ValueError unless Pillow can write images with `extension` (e.g. ".png")."""
-    if Image.registered_extensions().get(extension.lower()) not in Image.SAVE:
-        raise ValueError(
-            f"cannot write {extension or 'extension-less'} images ({where}); use e.g. .png or .jpg"
-        )
-
-
 def make_dirs(folder: str) -> None:
     """Creates `folder` and its parents if needed, with an error naming it."""
     if not folder:
@@ -104,12 +100,59 @@ def make_dirs(folder: str) -> None:
         raise OSError(f"cannot create the output folder {folder}: {error.strerror}") from error
 
 
+# Pillow's save options per format: lossy formats at high quality without chroma subsampling,
+# WebP losslessly (so known pixels stay exact).
+SAVE_OPTIONS = {"JPEG": {"quality": 95, "subsampling": 0}, "WEBP": {"lossless": True}}
+LOSSY_FORMATS = ("JPEG", "MPO")
+
+
+def extension_format(extension: str, where: str) -> str:
+    """Pillow's format name for a file extension such as ".png" ("PNG"); ValueError, naming
+    `where` (the flag or file it came from), if Pillow cannot write it."""
+    name = Image.registered_extensions().get(extension.lower())
+    if name not in Image.SAVE:
+        raise ValueError(
+            f"cannot write {extension or 'extension-less'} images ({where}); use e.g. .png or .jpg"
+        )
+    return name
+
+
+def image_format(path: str) -> str:
+    """Pillow's format name for the extension of `path` (ValueError if it cannot write it)."""
+    return extension_format(os.path.splitext(path)[1], path)
+
+
+def print_note(message: str) -> None:
+    """`note: message` on stderr: something the user should know, not an error."""
+    print(f"note: {message}", file=sys.stderr, flush=True)
+
+
+def lossy_note(path: str) -> str | None:
+    """What to tell the user once when outputs like `path` do not keep the known pixels."""
+    name = image_format(path)
+    if name not in LOSSY_FORMATS:
+        return None
+    return (
+        f"{name} is lossy: the known pixels are re-encoded too (quality 95, no chroma "
+        f"subsampling); write .png or .webp (lossless here) to keep them exact"
+    )
+
+
 def write_image(result: np.ndarray, output: str) -> None:
-    """Saves a uint8 `[H, W, 3]` array; the format comes from the extension."""
+    """Saves a uint8 `[H, W, 3]` array in the format of the extension, atomically: into a
+    temporary file beside `output`, renamed over it once complete, so an interrupted write
+    never leaves a truncated image under the final name."""
+    name = image_format(output)
+    folder, base = os.path.split(output)
+    temporary = os.path.join(folder, f".{base}.{os.getpid()}.tmp")
     try:
-        Image.fromarray(result).save(output, quality=95)
+        Image.fromarray(result).save(temporary, format=name, **SAVE_OPTIONS.get(name, {}))
+        os.replace(temporary, output)
     except (OSError, ValueError) as error:
         raise OSError(f"cannot write {output}: {error}") from error
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
 
 
 def failure_reason(error: Exception) -> str:
@@ -157,17 +200,31 @@ def run_each(
 ) -> list[str]:
     """Calls `work(item)` for every item with a progress line on stderr; an item whose work
     raises OSError, ValueError or a TensorFlow error does not stop the others. Returns the
-    failures as `"name: reason"` lines, each also printed as a warning if `warn`."""
+    failures as `"name: reason"` lines, each also printed as a warning if `warn`.
+
+    Raises:
+        Interrupted: on Ctrl-C, with a summary of the items done, failed and not started.
+    """
     failures = []
     progress = Progress(len(items), sys.stderr)
-    for item in items:
-        progress.update(name(item))
-        try:
-            work(item)
-        except (OSError, ValueError, tf.errors.OpError) as error:
-            failures.append(f"{name(item)}: {failure_reason(error)}")
-            if warn:
-                progress.warn(f"skipped {failures[-1]}")
+    done = 0
+    try:
+        for item in items:
+            progress.update(name(item))
+            try:
+                work(item)
+            except (OSError, ValueError, tf.errors.OpError) as error:
+                failures.append(f"{name(item)}: {failure_reason(error)}")
+                if warn:
+                    progress.warn(f"skipped {failures[-1]}")
+            done += 1
+    except KeyboardInterrupt:
+        progress.close()
+        succeeded = done - len(failures)
+        raise Interrupted(
+            f"interrupted after {succeeded} of {len(items)} images ({len(failures)} failed, "
+            f"{len(items) - done} not done)" + "".join(f"\n  {failure}" for failure in failures)
+        ) from None
     progress.close()
     return failures
 

@@ -10,13 +10,16 @@ from PIL import Image
 
 from gated_inpaint.commands.files import (
     MASK_SUFFIX,
-    check_extension,
+    extension_format,
     failure_summary,
     image_files,
+    image_format,
+    lossy_note,
     make_dirs,
     mask_names_for,
     masks_by_stem,
     output_problem,
+    print_note,
     run_each,
     same_file_key,
     write_image,
@@ -41,7 +44,7 @@ to RGB on load).
 Masks: white = hole. A mask is converted to 8-bit grayscale and its pixels
 > 127 are holes (a mask holding only 0 and 1 is read as 0/1). It must have its
 image's width and height; EXIF orientation is applied to both. Known pixels
-are written unchanged.
+are written unchanged (in a lossless format, see below).
 
 One image: --image a.jpg --mask a_mask.png --output a_filled.png; the output
 format comes from the extension of --output.
@@ -53,9 +56,13 @@ STEM{MASK_SUFFIX}.* counts and the files *{MASK_SUFFIX}.* are not inpainted. Res
 are written as OUT_DIR/STEM.{DEFAULT_FOLDER_FORMAT} (see --output_format). A failing image
 (unreadable, without a mask, of another size than its mask, ...) does not
 stop the others: the failures are listed at the end and the exit status is 1.
+Ctrl-C stops after a summary (exit status 130); --skip_existing resumes.
 
-Existing outputs are kept unless --overwrite is given; input files are never
-overwritten.
+Outputs are written to a temporary file and renamed, so none is ever left
+half-written. Existing outputs are kept unless --overwrite is given; input
+files are never overwritten. PNG and WebP outputs (WebP is written lossless)
+keep the known pixels exactly; JPEG re-encodes them (quality 95, no chroma
+subsampling), and the command says so.
 """
 
 
@@ -98,6 +105,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="replace existing outputs (never an input)"
     )
+    parser.add_argument(
+        "--skip_existing",
+        action="store_true",
+        help="folder mode: leave images whose output exists alone, e.g. to resume a run that "
+        "was interrupted (outputs are written whole or not at all)",
+    )
     add_to_parser(parser, INFERENCE_FLAGS)
 
 
@@ -131,7 +144,7 @@ def run(args: argparse.Namespace) -> str:
         raise ValueError("--output_format is for folders; a file's format is its extension.")
     if os.path.isdir(args.output):
         raise ValueError(f"--output {args.output} is a folder; give a file name, e.g. out.png.")
-    check_extension(os.path.splitext(args.output)[1], args.output)
+    image_format(args.output)
     job = Job(args.image, args.mask, args.output)
     inputs = {same_file_key(args.image), same_file_key(args.mask)}
     job.problem = output_problem(job.output, inputs, args.overwrite)
@@ -140,6 +153,8 @@ def run(args: argparse.Namespace) -> str:
     image, mask = _read_pair(job)
     edge = read_image(args.edge, "L", "edge map") if args.edge else None
     make_dirs(os.path.dirname(job.output))
+    if note := lossy_note(job.output):
+        print_note(note)
     write_image(load_inpainter(args).inpaint(image, mask, edge), job.output)
     return f"Wrote {job.output}"
 
@@ -150,12 +165,20 @@ def _inpaint_folder(args: argparse.Namespace) -> str:
     if os.path.exists(args.output) and not os.path.isdir(args.output):
         raise ValueError(f"--output {args.output} is a file; give a folder for a folder of images.")
     extension = "." + (args.output_format or DEFAULT_FOLDER_FORMAT).lstrip(".").lower()
-    check_extension(extension, f"--output_format {args.output_format}")
+    extension_format(extension, f"--output_format {args.output_format}")
+    if args.skip_existing and args.overwrite:
+        raise ValueError("--skip_existing and --overwrite contradict each other; give one.")
     jobs = folder_jobs(args.image, args.mask, args.output, extension, args.overwrite)
     if not jobs:
         raise ValueError(f"No image files in {args.image}.")
+    done_before = [job for job in jobs if args.skip_existing and os.path.exists(job.output)]
+    jobs = [job for job in jobs if job not in done_before]
+    if done_before:
+        print_note(f"skipping {len(done_before)} images whose output exists (--skip_existing)")
     make_dirs(args.output)
-    inpainter = load_inpainter(args)
+    if jobs and (note := lossy_note(jobs[0].output)):
+        print_note(note)
+    inpainter = load_inpainter(args) if jobs else None
 
     def inpaint(job: Job) -> None:
         if job.problem:
@@ -165,9 +188,10 @@ def _inpaint_folder(args: argparse.Namespace) -> str:
 
     failures = run_each(jobs, lambda job: os.path.basename(job.image), inpaint)
     written = len(jobs) - len(failures)
+    skipped = f", {len(done_before)} skipped" if done_before else ""
     if failures:
-        raise failure_summary(failures, len(jobs), f"{written} written to {args.output}")
-    return f"Inpainted {written} image{'' if written == 1 else 's'} into {args.output}"
+        raise failure_summary(failures, len(jobs), f"{written} written to {args.output}{skipped}")
+    return f"Inpainted {written} image{'' if written == 1 else 's'} into {args.output}{skipped}"
 
 
 def folder_jobs(

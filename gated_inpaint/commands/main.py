@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
 
-from gated_inpaint.commands import convert, evaluate, export, inpaint, masks  # noqa: E402
-from gated_inpaint.commands.files import PartialFailure  # noqa: E402
+from gated_inpaint.commands import convert, evaluate, export, inpaint, masks, serve  # noqa: E402
+from gated_inpaint.commands.files import Interrupted, PartialFailure  # noqa: E402
 
-COMMANDS = (convert, inpaint, export, masks, evaluate)
+COMMANDS = (convert, inpaint, export, masks, evaluate, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,14 +34,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INTERRUPTED_STATUS = 130  # 128 + SIGINT, as shells report Ctrl-C
+
+
 def run_command(name: str, run: Callable[[argparse.Namespace], str], args) -> int:
     """Runs one command: prints its summary and returns 0, or prints its error on stderr as
-    one line (`gated-inpaint NAME: error: ...`) and returns 1."""
+    one line (`gated-inpaint NAME: error: ...`) and returns 1; Ctrl-C returns 130 after a
+    summary of what was done."""
     try:
         message = run(args)
     except (OSError, ValueError, PartialFailure) as error:
         print(f"gated-inpaint {name}: error: {error}", file=sys.stderr)
         return 1
+    except (Interrupted, KeyboardInterrupt) as stop:
+        print(f"gated-inpaint {name}: {stop or 'interrupted'}", file=sys.stderr)
+        return INTERRUPTED_STATUS
     print(message)
     return 0
 

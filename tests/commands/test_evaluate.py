@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gated_inpaint import testing
 from gated_inpaint.commands import evaluate
 from gated_inpaint.commands.main import main as cli_main
 from gated_inpaint.evaluation.baselines import opencv_inpaint
@@ -14,13 +13,6 @@ from gated_inpaint.evaluation.pairs import fit_image
 from gated_inpaint.testing import save_image, smooth_photo
 
 GROUPS = ["all", "10-20", "20-30", "30-40", "40-50", "50-60", "other"]
-
-
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    path = tmp_path_factory.mktemp("model") / "g.weights.h5"
-    testing.tiny_generator().save_weights(path)
-    return str(path)
 
 
 def run(capsys, *argv):

@@ -7,22 +7,9 @@ from PIL import Image
 from gated_inpaint import testing
 from gated_inpaint.commands import files
 from gated_inpaint.commands.main import main as cli_main
-from gated_inpaint.data.masks import brush_stroke_mask
-from gated_inpaint.testing import save_image, smooth_photo
+from gated_inpaint.testing import save_image, smooth_photo, stroke_mask
 
 HEIGHT, WIDTH = 250, 333
-
-
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    path = tmp_path_factory.mktemp("model") / "g.weights.h5"
-    testing.tiny_generator().save_weights(path)
-    return str(path)
-
-
-def stroke_mask(height, width, seed=0):
-    """uint8 0/255 free-form mask."""
-    return (brush_stroke_mask(height, width, np.random.default_rng(seed)) * 255).astype(np.uint8)
 
 
 def run(capsys, *argv):
