@@ -12,9 +12,13 @@ from gated_inpaint.inference import precision
 from gated_inpaint.inference.hd_strategy import DEFAULT_HD, HDStrategy
 from gated_inpaint.models import InpaintGenerator
 from gated_inpaint.serving.module import DEFAULT_MAX_PIXELS, InpaintServingModule
+from gated_inpaint.serving.staging import (
+    OLD_PREFIX,
+    remove_stale,
+    sigterm_as_exit,
+    temporary_path,
+)
 from gated_inpaint.serving.warmup import WARMUP_FILE, warmup_requests
-
-TEMP_PREFIX = ".tmp-"
 
 
 def next_version(export_dir: str) -> int:
@@ -43,7 +47,7 @@ def export_saved_model(
     The model is written into the sibling `export_dir/.tmp-<version>-<pid>` (TF Serving
     only looks at numeric names) and renamed into place, so a server polling
     `export_dir` never sees a half-written version. The temporary directory is removed
-    on failure.
+    on failure and on SIGTERM; those of killed exports are removed by the next export.
 
     Args:
         generator: a built `InpaintGenerator` taking RGB.
@@ -64,6 +68,7 @@ def export_saved_model(
     if version is not None and version < 0:
         raise ValueError(f"--version must be a non-negative integer, got {version}.")
     os.makedirs(export_dir, exist_ok=True)
+    remove_stale(export_dir)
     version = next_version(export_dir) if version is None else version
     final = os.path.join(export_dir, str(version))
     if os.path.exists(final) and not overwrite:
@@ -73,19 +78,26 @@ def export_saved_model(
         )
     generator = precision.with_precision(generator, compute_precision)
     module = InpaintServingModule(generator, max_pixels, hd)
-    temp = os.path.join(export_dir, f"{TEMP_PREFIX}{version}-{os.getpid()}")
-    old = os.path.join(export_dir, f".old-{version}-{os.getpid()}")
+    temp = temporary_path(final)
+    old = temporary_path(final, OLD_PREFIX)
+    with sigterm_as_exit():
+        _write(module, temp, final, old if overwrite else None)
+    return final
+
+
+def _write(module: InpaintServingModule, temp: str, final: str, old: str | None) -> None:
+    """The SavedModel and its warm-up records into `temp`, then moved to `final`; `temp` is
+    removed if anything fails."""
     try:
         tf.saved_model.save(module, temp, signatures=module.signatures())
         os.makedirs(os.path.dirname(os.path.join(temp, WARMUP_FILE)))
         with tf.io.TFRecordWriter(os.path.join(temp, WARMUP_FILE)) as writer:
             for record in warmup_requests(module.guided):
                 writer.write(record)
-        _move_into_place(temp, final, old if overwrite else None)
+        _move_into_place(temp, final, old)
     finally:
         if os.path.exists(temp):
             shutil.rmtree(temp)
-    return final
 
 
 def _move_into_place(temp: str, final: str, old: str | None) -> None:
