@@ -9,10 +9,10 @@ from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
 
-from gated_inpaint.commands import convert, evaluate, export, inpaint, masks, serve  # noqa: E402
+from gated_inpaint.commands import convert, evaluate, export, inpaint, masks  # noqa: E402
 from gated_inpaint.commands.files import Interrupted, PartialFailure  # noqa: E402
 
-COMMANDS = (convert, inpaint, export, masks, evaluate, serve)
+COMMANDS = (convert, inpaint, export, masks, evaluate)
 
 
 def build_parser() -> argparse.ArgumentParser:
