@@ -64,8 +64,15 @@ def smooth_photo(height: int, width: int, seed: int = 0) -> np.ndarray:
 
 
 def stroke_mask(height: int, width: int, seed: int = 0) -> np.ndarray:
-    """An official free-form mask as a uint8 `[height, width]` image: 255 = hole, 0 = known."""
-    return (brush_stroke_mask(height, width, np.random.default_rng(seed)) * 255).astype(np.uint8)
+    """An official free-form mask as a uint8 `[height, width]` image (255 = hole, 0 = known),
+    drawn with a long side of 256 px and scaled to the size, so that a small test image gets
+    a hole of a realistic share (the strokes are 12-40 px wide) rather than one covering it."""
+    scale = 256 / max(height, width)
+    drawn = brush_stroke_mask(
+        max(round(height * scale), 1), max(round(width * scale), 1), np.random.default_rng(seed)
+    )
+    small = Image.fromarray((drawn * 255).astype(np.uint8)).resize((width, height), Image.NEAREST)
+    return np.asarray(small)
 
 
 def save_image(array: np.ndarray, path: str | os.PathLike) -> str:

@@ -41,8 +41,8 @@ Pairing: if every image of --images has a mask of the same file stem in --masks
 image is paired with the i-th mask in sorted name order, which needs at least
 as many masks as images (e.g. photos with a `gated-inpaint masks` set).
 
-Masks: white = hole, as for `gated-inpaint inpaint` (8-bit grayscale > 127;
-a 0/1 mask is read as 0/1). --fit center_crop (default) crops each image at
+Masks: painted = hole, by the rules of `gated-inpaint inpaint` (see its --help).
+--fit center_crop (default) crops each image at
 its centre to the aspect ratio of its mask and resizes it (bicubic) to the
 mask's size; --fit none requires the sizes to be equal.
 

@@ -41,10 +41,13 @@ which the largest is used), a converted generator weights file (*.weights.h5,
 see `gated-inpaint convert`) or an official TF1 checkpoint folder (converted
 to RGB on load).
 
-Masks: white = hole. A mask is converted to 8-bit grayscale and its pixels
-> 127 are holes (a mask holding only 0 and 1 is read as 0/1). It must have its
-image's width and height; EXIF orientation is applied to both. Known pixels
-are written unchanged (in a lossless format, see below).
+Masks: painted = hole. A pixel is a hole where its brightest colour channel
+is above 127 (white or any bright stroke; JPEG masks work), or, in a mask with
+transparent pixels, where it is opaque; a mask holding only 0 and 1 is read
+as 0/1. It must have its image's width and height; EXIF orientation is applied
+to both, and 16-bit images are scaled to 8 bits. A mask with no hole, or one
+that covers most of the image, gives a warning. Known pixels are written
+unchanged (in a lossless format, see below).
 
 One image: --image a.jpg --mask a_mask.png --output a_filled.png; the output
 format comes from the extension of --output.
@@ -151,7 +154,7 @@ def run(args: argparse.Namespace) -> str:
     if job.problem:
         raise ValueError(job.problem)
     image, mask = _read_pair(job)
-    edge = read_image(args.edge, "L", "edge map") if args.edge else None
+    edge = read_image(args.edge, "edge map") if args.edge else None
     make_dirs(os.path.dirname(job.output))
     if note := lossy_note(job.output):
         print_note(note)
@@ -226,8 +229,8 @@ def folder_jobs(
 
 def _read_pair(job: Job) -> tuple[Image.Image, Image.Image]:
     """The job's image (RGB) and mask (L), checked to have the same size."""
-    image = read_image(job.image, "RGB", "image")
-    mask = read_image(job.mask, "L", "mask")
+    image = read_image(job.image, "image")
+    mask = read_image(job.mask, "mask")
     if mask.size != image.size:
         raise ValueError(
             f"the mask {job.mask} is {mask.width}x{mask.height} but the image {job.image} is "

@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
 
-from gated_inpaint.commands import convert, evaluate, export, inpaint, masks  # noqa: E402
+from gated_inpaint.commands import convert, evaluate, export, inpaint, masks, serve  # noqa: E402
 from gated_inpaint.commands.files import Interrupted, PartialFailure  # noqa: E402
+from gated_inpaint.inference.input_rules import MaskWarning  # noqa: E402
 
-COMMANDS = (convert, inpaint, export, masks, evaluate)
+COMMANDS = (convert, inpaint, export, masks, evaluate, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,9 +42,16 @@ INTERRUPTED_STATUS = 130  # 128 + SIGINT, as shells report Ctrl-C
 def run_command(name: str, run: Callable[[argparse.Namespace], str], args) -> int:
     """Runs one command: prints its summary and returns 0, or prints its error on stderr as
     one line (`gated-inpaint NAME: error: ...`) and returns 1; Ctrl-C returns 130 after a
-    summary of what was done."""
+    summary of what was done. Warnings (e.g. a mask with no hole) are one line on stderr."""
+
+    def show_warning(message, category, filename, lineno, file=None, line=None):
+        print(f"gated-inpaint {name}: warning: {message}", file=sys.stderr, flush=True)
+
     try:
-        message = run(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", MaskWarning)  # one line per image, not per place
+            warnings.showwarning = show_warning
+            message = run(args)
     except (OSError, ValueError, PartialFailure) as error:
         print(f"gated-inpaint {name}: error: {error}", file=sys.stderr)
         return 1

@@ -9,9 +9,15 @@ from gated_inpaint.data.masks import MASK_TYPES
 from gated_inpaint.data.pipeline import CROP_MODES
 from gated_inpaint.training.config import TrainConfig
 from gated_inpaint.training.strategies import STRATEGIES
+from gated_inpaint.training.trainer import DISCRIMINATOR_INITS
 
 REQUIRED = ("data", "model_dir")
-CHOICES = {"crop": CROP_MODES, "strategy": STRATEGIES, "mask_type": MASK_TYPES}
+CHOICES = {
+    "crop": CROP_MODES,
+    "strategy": STRATEGIES,
+    "mask_type": MASK_TYPES,
+    "init_discriminator": DISCRIMINATOR_INITS,
+}
 HELP = {
     "data": "Training images: a directory (searched recursively), a .flist file (one image path "
     "a line) or tfds:NAME[:SPLIT], e.g. tfds:places365_small.",
@@ -37,10 +43,12 @@ HELP = {
     "steps_per_execution": "Steps per compiled call (raise on TPU).",
     "cnum": "Generator width (official 48; a multiple of 4).",
     "d_cnum": "Discriminator width (official 64).",
-    "g_lr": "Generator Adam learning rate.",
-    "d_lr": "Discriminator Adam learning rate.",
+    "g_lr": "Generator Adam learning rate (on resume too: it replaces the checkpoint's).",
+    "d_lr": "Discriminator Adam learning rate (on resume too).",
     "beta1": "Adam beta_1 of both optimizers.",
     "beta2": "Adam beta_2 of both optimizers.",
+    "official_optimizer": "One Adam for D and G, as the official trainer: its bias correction "
+    "then advances twice a step (larger early steps, see the README). Needs --g_lr = --d_lr.",
     "l1_coarse_weight": "Weight of the coarse-stage L1 loss.",
     "l1_fine_weight": "Weight of the refined-stage L1 loss.",
     "gan_weight": "Weight of the generator's hinge (adversarial) loss.",
@@ -53,6 +61,8 @@ HELP = {
     "mixed_precision": "bfloat16 compute on CPU/TPU, float16 on GPU.",
     "init_from_official": "Fine-tune from an official DeepFill v2 TF1 checkpoint directory "
     "(used only when --model_dir has no checkpoint).",
+    "init_discriminator": "With --init_from_official: official loads D from it too (an error "
+    "if it has no fitting D); scratch trains D from random weights.",
 }
 _KINDS = {"str": str, "int": int, "float": float, "bool": bool}
 

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from gated_inpaint.evaluation.metrics import METRICS, bucket_of, coverage_percent, image_metrics
-from gated_inpaint.inference.input_rules import as_binary, read_image
+from gated_inpaint.inference.input_rules import as_binary, as_rgb, read_image
 
 FIT_MODES = ("center_crop", "none")
 MODEL_METHOD = "model"
@@ -29,17 +29,18 @@ def fit_image(image: Image.Image, size: tuple[int, int]) -> Image.Image:
 
 def load_pair(image_path: str, mask_path: str, fit: str) -> tuple[np.ndarray, np.ndarray]:
     """The image (uint8 `[H, W, 3]`, fitted to its mask) and the hole (bool `[H, W]`)."""
-    image = read_image(image_path, "RGB", "image")
-    mask = read_image(mask_path, "L", "mask")
+    image = read_image(image_path, "image")
+    mask = read_image(mask_path, "mask")
     if fit == "none" and image.size != mask.size:
         raise ValueError(
             f"the mask {mask_path} is {mask.width}x{mask.height} but the image {image_path} "
             f"is {image.width}x{image.height} (width x height); use --fit center_crop"
         )
-    hole = as_binary(np.asarray(mask), "mask", f" ({mask_path})").astype(bool)
+    hole = as_binary(mask, "mask", f" ({mask_path})").astype(bool)
     if not hole.any():
         raise ValueError(f"the mask {mask_path} has no hole (white = hole)")
-    return np.asarray(fit_image(image, mask.size)), hole
+    rgb = Image.fromarray(as_rgb(image, f" ({image_path})"))
+    return np.asarray(fit_image(rgb, mask.size)), hole
 
 
 def pair_records(

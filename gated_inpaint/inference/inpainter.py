@@ -16,7 +16,12 @@ from typing import Any
 import numpy as np
 
 from gated_inpaint.inference.hd_strategy import HDStrategy
-from gated_inpaint.inference.input_rules import as_binary, as_rgb, check_same_size
+from gated_inpaint.inference.input_rules import (
+    as_binary,
+    as_rgb,
+    check_same_size,
+    warn_about_coverage,
+)
 from gated_inpaint.inference.runners import GeneratorRunner, Runner
 from gated_inpaint.inference.saved_model import SavedModelRunner
 from gated_inpaint.models.generator import InpaintGenerator
@@ -215,6 +220,7 @@ class Inpainter:
         rgb = as_rgb(image, where)
         hole = as_binary(mask, "mask", where)
         check_same_size(rgb, hole, "mask", where)
+        warn_about_coverage(hole, where)
         if edge is None:
             lines = np.zeros_like(hole)
         elif not self.guided:

@@ -34,7 +34,9 @@ class InpaintingModel(keras.Model):
 
     Both D calls are training calls, so the spectral-norm `u` vectors advance twice
     per step, as in the official code. Losses are divided by the number of replicas
-    before the gradients, so the update is that of the global batch.
+    before the gradients, so the update is that of the global batch. With one replica
+    and `keras.optimizers.SGD` for both networks, a step moves every variable by exactly
+    `-learning_rate * gradient`: that is how the tests read what a step did.
 
     Args:
         generator: an `InpaintGenerator` (default: the official size, `cnum=48`).
@@ -81,19 +83,37 @@ class InpaintingModel(keras.Model):
         self.d_optimizer = None
 
     def compile(self, g_optimizer, d_optimizer, **kwargs):
-        """Sets the two optimizers (create them inside the strategy scope)."""
+        """Sets the two optimizers (create them inside the strategy scope).
+
+        Passing one optimizer as both reproduces the official trainer, whose single Adam
+        serves D and G: its update count, and so Adam's bias correction, then advances
+        twice a step (D at count 2t-1, G at 2t in step t).
+        """
         super().compile(**kwargs)
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
 
     def build(self, input_shape=None):
         """Creates the networks' weights and, once compiled, the optimizers' slots."""
-        self.generator.build((None, None, None, 3))
-        self.discriminator.build((None, None, None, self.discriminator.input_channels))
-        if self.g_optimizer is not None:
-            self.g_optimizer.build(self.generator.trainable_variables)
-            self.d_optimizer.build(self.discriminator.trainable_variables)
+        if not self.generator.built:
+            self.generator.build((None, None, None, 3))
+        if not self.discriminator.built:
+            self.discriminator.build((None, None, None, self.discriminator.input_channels))
+        g_vars = self.generator.trainable_variables
+        d_vars = self.discriminator.trainable_variables
+        if self.g_optimizer is not None and self.g_optimizer is self.d_optimizer:
+            self.g_optimizer.build(g_vars + d_vars)
+        elif self.g_optimizer is not None:
+            self.g_optimizer.build(g_vars)
+            self.d_optimizer.build(d_vars)
         self.built = True
+
+    @property
+    def completed_steps(self) -> int:
+        """Training steps done, one D and one G update each: the generator optimizer's
+        update count, halved when one optimizer serves both networks."""
+        updates = int(self.g_optimizer.iterations.numpy())
+        return updates // 2 if self.g_optimizer is self.d_optimizer else updates
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         """Skips Keras' symbolic build: `build()` already creates every variable.

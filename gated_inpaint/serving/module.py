@@ -45,6 +45,19 @@ DEFAULT_MAX_PIXELS = 4096 * 4096
 BYTES_THRESHOLD = 127  # decoded mask/edge value above which a pixel is hole/edge
 
 
+def painted(plane: tf.Tensor) -> tf.Tensor:
+    """bool `[H, W]` of a decoded 8-bit mask or edge map `[H, W, C]` (C = 1 to 4), by the input
+    rules (`inference.input_rules`): with transparent pixels (C = 2 or 4), the opaque ones;
+    otherwise those whose brightest colour channel is above `BYTES_THRESHOLD`."""
+    channels = tf.shape(plane)[-1]
+    has_alpha = tf.logical_or(tf.equal(channels, 2), tf.equal(channels, 4))
+    colours = tf.where(has_alpha, channels - 1, channels)
+    brightest = tf.reduce_max(plane[..., :colours], axis=-1)
+    alpha = plane[..., -1]
+    transparent = tf.logical_and(has_alpha, tf.reduce_min(alpha) <= BYTES_THRESHOLD)
+    return tf.where(transparent, alpha > BYTES_THRESHOLD, brightest > BYTES_THRESHOLD)
+
+
 class InpaintServingModule(tf.Module):
     """The served graph: a generator behind two signatures that validate their inputs.
 
@@ -57,11 +70,14 @@ class InpaintServingModule(tf.Module):
 
     `serving_default` (`serve_bytes`): encoded images, one network run per image (one at a
     time, which bounds memory), so the images of one request may differ in size.
-        Inputs: `image_bytes` string `[B]`: PNG, JPEG, BMP or GIF (first frame), RGB.
-        `mask_bytes` string `[B]`: same formats and size as its image; channel 0 is read
-        and a value > 127 is a hole. (Not "nonzero": JPEG artefacts turn 0 into small
-        nonzero values, so a JPEG mask only works thresholded; PNG masks are exact.)
-        Guided generators only: `edge_bytes` string `[B]`, channel 0 > 127 = edge.
+        Inputs: `image_bytes` string `[B]`: PNG, JPEG, BMP or GIF (first frame), RGB; a
+        16-bit PNG is scaled to 8 bits. EXIF orientation is NOT applied (a graph cannot
+        read it): send photos upright, as the editor and `Inpainter` do.
+        `mask_bytes` string `[B]`: same formats and size as its image; a hole where the
+        brightest colour channel is above 127 (white or any bright stroke; thresholded, so
+        JPEG masks work), or, for a mask with transparent pixels, where it is opaque
+        (`painted`, the input rules of `inference.input_rules`).
+        Guided generators only: `edge_bytes` string `[B]`, read like the mask.
         Output: `output_bytes` string `[B]`: PNG, RGB, the size of its image.
 
     `inpaint_tensors`: decoded pixels, one network run for the whole batch.
@@ -203,7 +219,7 @@ class InpaintServingModule(tf.Module):
         image, *planes = after_checks(checks, *encoded)
         image = tf.io.decode_image(image, channels=3, dtype=tf.uint8, expand_animations=False)
         planes = [
-            tf.io.decode_image(p, channels=0, dtype=tf.uint8, expand_animations=False)[..., :1]
+            tf.io.decode_image(p, channels=0, dtype=tf.uint8, expand_animations=False)
             for p in planes
         ]
         sizes = [tf.shape(x)[:2] for x in [image, *planes]]
@@ -212,5 +228,5 @@ class InpaintServingModule(tf.Module):
             *same_size_checks(names, sizes),
         ]
         image, *planes = after_checks(checks, image, *planes)
-        planes = [tf.cast(p > BYTES_THRESHOLD, tf.uint8)[None] for p in planes]
+        planes = [tf.cast(painted(p), tf.uint8)[None, ..., None] for p in planes]
         return tf.io.encode_png(self._inpaint(image[None], *planes)[0])

@@ -12,11 +12,6 @@ import tensorflow as tf
 from absl import logging
 
 
-def _step(model) -> int:
-    """Completed training steps: the generator optimizer's update count."""
-    return int(model.g_optimizer.iterations.numpy())
-
-
 class CheckpointAndStop(keras.callbacks.Callback):
     """Saves every `save_every_steps`, at the end, and on SIGTERM/SIGINT; stops at `max_steps`.
 
@@ -40,12 +35,12 @@ class CheckpointAndStop(keras.callbacks.Callback):
         self.signal_received = signum
 
     def on_train_begin(self, logs=None):
-        self._last_saved = _step(self.model)
+        self._last_saved = self.model.completed_steps
         for signum in (signal.SIGTERM, signal.SIGINT):
             self._previous_handlers[signum] = signal.signal(signum, self._on_signal)
 
     def on_train_batch_end(self, batch, logs=None):
-        step = _step(self.model)
+        step = self.model.completed_steps
         due = step - self._last_saved >= self.save_every_steps
         if due or step >= self.max_steps or self.signal_received is not None:
             self.save(step)
@@ -53,9 +48,15 @@ class CheckpointAndStop(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_train_end(self, logs=None):
-        self.save(_step(self.model))
+        self.save(self.model.completed_steps)
+        self.restore_signal_handlers()
+
+    def restore_signal_handlers(self) -> None:
+        """Puts back the SIGTERM/SIGINT handlers of before training (Keras does not call
+        `on_train_end` when training stops with an error: call this then)."""
         for signum, handler in self._previous_handlers.items():
             signal.signal(signum, handler)
+        self._previous_handlers = {}
 
     def save(self, step: int) -> None:
         if step != self._last_saved or self.manager.latest_checkpoint is None:
@@ -71,9 +72,9 @@ class NaNGuard(keras.callbacks.Callback):
         for name, value in (logs or {}).items():
             if not math.isfinite(float(value)):
                 raise FloatingPointError(
-                    f"Loss {name} became {value} at step {_step(self.model)}. Training stopped "
-                    f"without saving these weights; the last checkpoint is intact. Try lower "
-                    f"--g_lr/--d_lr, fp32 instead of --mixed_precision, or check the data."
+                    f"Loss {name} became {value} at step {self.model.completed_steps}. Training "
+                    f"stopped without saving these weights; the last checkpoint is intact. Try "
+                    f"lower --g_lr/--d_lr, fp32 instead of --mixed_precision, or check the data."
                 )
 
 
@@ -86,10 +87,10 @@ class ProgressLogger(keras.callbacks.Callback):
         self.max_steps = max_steps
 
     def on_train_begin(self, logs=None):
-        self._time, self._step = time.perf_counter(), _step(self.model)
+        self._time, self._step = time.perf_counter(), self.model.completed_steps
 
     def on_train_batch_end(self, batch, logs=None):
-        step = _step(self.model)
+        step = self.model.completed_steps
         if step - self._step < self.every_steps and step < self.max_steps:
             return
         now = time.perf_counter()
@@ -116,10 +117,10 @@ class TensorBoardSummaries(keras.callbacks.Callback):
         self._last = None
 
     def on_train_begin(self, logs=None):
-        self._last = _step(self.model)
+        self._last = self.model.completed_steps
 
     def on_train_batch_end(self, batch, logs=None):
-        step = _step(self.model)
+        step = self.model.completed_steps
         if step - self._last < self.every_steps:
             return
         self._last = step
@@ -132,7 +133,7 @@ class TensorBoardSummaries(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         val = {k[len("val_") :]: v for k, v in (logs or {}).items() if k.startswith("val_")}
         if val:
-            with self.val_writer.as_default(step=_step(self.model)):
+            with self.val_writer.as_default(step=self.model.completed_steps):
                 for name, value in val.items():
                     tf.summary.scalar(name, float(value))
             self.val_writer.flush()

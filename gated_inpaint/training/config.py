@@ -33,6 +33,7 @@ class TrainConfig:
     d_lr: float = 1e-4
     beta1: float = 0.5
     beta2: float = 0.999
+    official_optimizer: bool = False
     l1_coarse_weight: float = 1.0
     l1_fine_weight: float = 1.0
     gan_weight: float = 1.0
@@ -42,3 +43,4 @@ class TrainConfig:
     seed: int = 0
     mixed_precision: bool = False
     init_from_official: str | None = None
+    init_discriminator: str = "official"

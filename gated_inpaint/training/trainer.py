@@ -16,10 +16,12 @@ from gated_inpaint.data.pipeline import SkipCounter, make_dataset
 from gated_inpaint.models import InpaintGenerator, InpaintingModel, SNPatchGANDiscriminator
 from gated_inpaint.training import callbacks, strategies
 from gated_inpaint.training.config import TrainConfig
-from gated_inpaint.weights.official import load_official_checkpoint
+from gated_inpaint.weights.official import CheckpointMismatchError, load_official_checkpoint
 from gated_inpaint.weights.run_folder import network_variables
 
 CHECKPOINTS_TO_KEEP = 3
+ADAM_EPSILON = 1e-8  # TF1 AdamOptimizer's default, which the official trainer uses
+DISCRIMINATOR_INITS = ("official", "scratch")
 
 
 def set_precision_policy(mixed_precision: bool) -> str:
@@ -35,10 +37,29 @@ def set_precision_policy(mixed_precision: bool) -> str:
 
 
 def _optimizer(lr: float, config: TrainConfig, policy: str) -> keras.optimizers.Optimizer:
-    optimizer = keras.optimizers.Adam(lr, beta_1=config.beta1, beta_2=config.beta2)
+    optimizer = keras.optimizers.Adam(
+        lr, beta_1=config.beta1, beta_2=config.beta2, epsilon=ADAM_EPSILON
+    )
     if policy == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer
+
+
+def make_optimizers(
+    config: TrainConfig, policy: str = "float32"
+) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
+    """`(g_optimizer, d_optimizer)`: an Adam each or, with `official_optimizer`, one Adam
+    serving both (at `g_lr`, which must then equal `d_lr`), as the official trainer; under
+    `mixed_float16` wrapped for loss scaling."""
+    if not config.official_optimizer:
+        return _optimizer(config.g_lr, config, policy), _optimizer(config.d_lr, config, policy)
+    if config.g_lr != config.d_lr:
+        raise ValueError(
+            f"--official_optimizer uses one Adam for both networks, so --g_lr={config.g_lr} "
+            f"and --d_lr={config.d_lr} must be equal."
+        )
+    shared = _optimizer(config.g_lr, config, policy)
+    return shared, shared
 
 
 def build_model(config: TrainConfig, policy: str = "float32") -> InpaintingModel:
@@ -50,9 +71,10 @@ def build_model(config: TrainConfig, policy: str = "float32") -> InpaintingModel
         l1_fine_weight=config.l1_fine_weight,
         gan_weight=config.gan_weight,
     )
+    g_optimizer, d_optimizer = make_optimizers(config, policy)
     model.compile(
-        g_optimizer=_optimizer(config.g_lr, config, policy),
-        d_optimizer=_optimizer(config.d_lr, config, policy),
+        g_optimizer=g_optimizer,
+        d_optimizer=d_optimizer,
         steps_per_execution=config.steps_per_execution,
     )
     model.build()
@@ -79,24 +101,54 @@ def _restore_or_initialise(model, checkpoint, manager, config) -> int:
                 f"with {os.path.join(config.model_dir, 'flags.txt')}), or use a new --model_dir. "
                 f"Details: {error}"
             ) from error
-        step = int(model.g_optimizer.iterations.numpy())
-        logging.info("Resuming from %s at step %d.", latest, step)
+        # The learning rates are optimizer variables, so the checkpoint holds them: the flags win.
+        model.g_optimizer.learning_rate = config.g_lr
+        model.d_optimizer.learning_rate = config.d_lr
+        step = model.completed_steps
+        logging.info(
+            "Resuming from %s at step %d (--g_lr=%g --d_lr=%g).",
+            latest,
+            step,
+            config.g_lr,
+            config.d_lr,
+        )
         return step
     if config.init_from_official:
-        loaded = load_official_checkpoint(config.init_from_official, generator=model.generator)
-        logging.info(
-            "Initialised the generator from %s (%d tensors).",
-            config.init_from_official,
-            len(loaded),
-        )
-        try:
-            load_official_checkpoint(config.init_from_official, discriminator=model.discriminator)
-            logging.info("Initialised the discriminator from %s.", config.init_from_official)
-        except ValueError:
-            logging.info(
-                "%s has no discriminator: D starts from scratch.", config.init_from_official
-            )
+        initialise_from_official(model, config.init_from_official, config.init_discriminator)
     return 0
+
+
+def initialise_from_official(model: InpaintingModel, path: str, discriminator: str) -> None:
+    """Loads an official TF1 checkpoint into the generator and, unless `discriminator` is
+    `"scratch"`, into the discriminator (kernels, biases and `u`); checks every tensor first.
+
+    Raises:
+        ValueError: `discriminator` is not one of `DISCRIMINATOR_INITS`, or the checkpoint
+            does not fit a network to load (the message names each tensor and the flags).
+    """
+    if discriminator not in DISCRIMINATOR_INITS:
+        raise ValueError(
+            f"--init_discriminator={discriminator!r}: expected one of "
+            f"{', '.join(DISCRIMINATOR_INITS)}."
+        )
+    with_d = discriminator == "official"
+    try:
+        loaded = load_official_checkpoint(
+            path, generator=model.generator, discriminator=model.discriminator if with_d else None
+        )
+    except CheckpointMismatchError as error:
+        advice = "Check --cnum and --guided against the checkpoint."
+        if with_d:
+            advice = (
+                "Check --cnum, --guided and --d_cnum against the checkpoint, or pass "
+                "--init_discriminator=scratch to train the discriminator from scratch (released "
+                "checkpoints may hold no discriminator)."
+            )
+        raise ValueError(
+            f"--init_from_official={path} cannot initialise this model: {error}\n{advice}"
+        ) from error
+    networks = "generator and discriminator" if with_d else "generator (D from scratch)"
+    logging.info("Initialised the %s from %s (%d tensors).", networks, path, len(loaded))
 
 
 def _datasets(config: TrainConfig, strategy, start_step: int, skipped: SkipCounter):
@@ -197,18 +249,21 @@ def _train(config: TrainConfig, strategy: tf.distribute.Strategy, policy: str) -
             )
         )
     epoch_steps = config.summary_every_steps
-    history = model.fit(
-        train,
-        steps_per_epoch=epoch_steps,
-        epochs=math.ceil(config.max_steps / epoch_steps),
-        initial_epoch=start_step // epoch_steps,
-        validation_data=val,
-        validation_steps=config.val_steps if val is not None else None,
-        callbacks=run_callbacks,
-        shuffle=False,  # the pipeline shuffles, seeded
-        verbose=0,
-    )
-    step = int(model.g_optimizer.iterations.numpy())
+    try:
+        history = model.fit(
+            train,
+            steps_per_epoch=epoch_steps,
+            epochs=math.ceil(config.max_steps / epoch_steps),
+            initial_epoch=start_step // epoch_steps,
+            validation_data=val,
+            validation_steps=config.val_steps if val is not None else None,
+            callbacks=run_callbacks,
+            shuffle=False,  # the pipeline shuffles, seeded
+            verbose=0,
+        )
+    finally:  # also after an error, where Keras skips on_train_end
+        saver.restore_signal_handlers()
+    step = model.completed_steps
     logging.info("Stopped at step %d; checkpoints in %s.", step, config.model_dir)
     if skipped.count:
         logging.warning(

@@ -26,7 +26,10 @@ def test_bfloat16_copy_computes_in_bfloat16_close_to_float32(tiny_generator):
     approx = inpaint_uint8(fast, image, mask).numpy().astype(int)
     hole = mask[..., 0] > 0
     difference = np.abs(exact - approx)[hole]
-    assert 0 < difference.mean() < 3  # bfloat16 has an 8-bit mantissa: a few levels at most
+    # bench/bf16_error.py measures this setting (mean 0.199 levels on the 2-core EPYC), so a
+    # doubling of the bfloat16 error fails here.
+    assert 0 < difference.mean() < 0.3
+    assert difference.max() <= 3
     np.testing.assert_array_equal(exact[~hole], approx[~hole])
 
 

@@ -91,3 +91,45 @@ def test_keras_file_round_trip_keeps_u(tmp_path, rng):
     np.testing.assert_array_equal(restored.layers[-1].u.numpy(), layer.u.numpy())
     x = rng.normal(size=(1, 16, 16, 4)).astype("float32")
     np.testing.assert_array_equal(model(x), restored(x))
+
+
+def _official_kernel_gradient(kernel, bias, u, x, reference_variables):
+    """d sum(sin(y)) / d kernel for neuralgym's spectral-norm conv in a TF1 graph, whose `u`
+    update runs before the backward pass; `reference_variables` as TF1 made them by default."""
+    graph = tf.Graph()
+    with graph.as_default():
+        k = tf.compat.v1.Variable(kernel, use_resource=not reference_variables)
+        u_var = tf.compat.v1.Variable(u, use_resource=not reference_variables, trainable=False)
+        w = tf.reshape(k, [-1, kernel.shape[-1]])
+
+        def l2n(a):
+            return a / (tf.reduce_sum(a**2) ** 0.5 + 1e-12)
+
+        v = l2n(tf.matmul(u_var, tf.transpose(w)))
+        u_new = l2n(tf.matmul(v, w))
+        sigma = tf.matmul(tf.matmul(v, w), tf.transpose(u_new))
+        with tf.control_dependencies([u_var.assign(u_new)]):
+            w_sn = tf.reshape(w / sigma, kernel.shape)
+        y = tf.nn.conv2d(x, w_sn, [1, 2, 2, 1], "SAME") + bias
+        gradient = tf.gradients(tf.reduce_sum(tf.sin(y)), [k])[0]
+        with tf.compat.v1.Session(graph=graph) as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            return session.run(gradient)
+
+
+def test_training_call_kernel_gradient_is_the_official_tf1_graphs(rng):
+    layer = _sn_conv()
+    x = rng.normal(size=(2, 16, 12, 4)).astype("float32")
+    layer.build(x.shape)
+    kernel, bias, u = (w.numpy() for w in (layer.layer.kernel, layer.layer.bias, layer.u))
+    official = _official_kernel_gradient(kernel, bias, u, x, reference_variables=True)
+    textbook = _official_kernel_gradient(kernel, bias, u, x, reference_variables=False)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(tf.sin(layer(x, training=True)))
+    ours = tape.gradient(loss, layer.layer.kernel).numpy()
+
+    def relative_error(a, b):
+        return np.linalg.norm(a - b) / np.linalg.norm(b)
+
+    assert relative_error(textbook, official) > 1e-3  # the read-after-write matters here
+    assert relative_error(ours, official) < 1e-5

@@ -7,7 +7,9 @@ import zlib
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
 
+from gated_inpaint.inference.uint8_graph import inpaint_uint8
 from gated_inpaint.testing import (
     assert_uint8_equal_up_to_rounding,
     decode_image,
@@ -189,3 +191,30 @@ def test_formats_and_jpeg_mask_threshold(loaded, data, expected):
         assert_uint8_equal_up_to_rounding(
             decode_image(out["output_bytes"][0]), expected["single"][0]
         )
+
+
+def test_coloured_and_transparent_masks_follow_the_input_rules(loaded, data, generator):
+    image, hole = data["images"][0], data["masks"][0][..., 0] > 0
+    green = np.zeros((*hole.shape, 3), np.uint8)  # channel 0 stays 0: no hole by that rule
+    green[hole, 1] = 255
+    layer = np.full((*hole.shape, 4), 255, np.uint8)  # white everywhere, opaque on the hole
+    layer[..., 3] = np.where(hole, 255, 0)
+    expected = inpaint_uint8(generator, image[None], data["masks"][:1]).numpy()[0]
+    for mask in (green, layer):
+        request = {"image_bytes": [encode_image(image)], "mask_bytes": [encode_image(mask)]}
+        out = run_signature(loaded, "serving_default", request)
+        assert_uint8_equal_up_to_rounding(decode_image(out["output_bytes"][0]), expected)
+
+
+def test_exif_orientation_is_not_applied_by_the_saved_model(loaded, data, generator):
+    """Documented: a graph cannot read EXIF, so the stored pixels are filled as stored."""
+    stored, mask = data["images"][0], data["masks"][0]
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "turn 90 degrees clockwise to show"
+    request = {
+        "image_bytes": [encode_image(stored, exif=exif)],
+        "mask_bytes": [encode_image(np.where(mask > 0, 255, 0).astype(np.uint8))],
+    }
+    out = run_signature(loaded, "serving_default", request)
+    expected = inpaint_uint8(generator, stored[None], mask[None]).numpy()[0]
+    assert_uint8_equal_up_to_rounding(decode_image(out["output_bytes"][0]), expected)

@@ -1,5 +1,6 @@
 """End-to-end training runs: in-process through run_training, and train.py as users run it."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -8,14 +9,24 @@ import subprocess
 import sys
 import time
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from PIL import Image
 
-from gated_inpaint.training import callbacks
+from gated_inpaint.inference.precision import dtype_policy
+from gated_inpaint.models import InpaintGenerator, SNPatchGANDiscriminator
+from gated_inpaint.testing import amplify_weights, official_tensors, write_tf1_checkpoint
+from gated_inpaint.training import callbacks, trainer
 from gated_inpaint.training.config import TrainConfig
-from gated_inpaint.training.trainer import run_training
+from gated_inpaint.training.trainer import (
+    build_model,
+    initialise_from_official,
+    make_checkpoint,
+    make_optimizers,
+    run_training,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY_FLAGS = [
@@ -64,9 +75,15 @@ def test_run_writes_checkpoints_and_summaries_then_resumes(image_dir, tmp_path):
             tags |= {value.tag for value in event.summary.value}
     assert {"d_loss", "g_loss", "l1_fine", "input|coarse|fine|completed|original", "psnr"} <= tags
 
-    resumed = run_training(_config(image_dir, tmp_path, max_steps=6))
+    # Resumed with other learning rates: the flags' rates apply, not the checkpoint's.
+    resumed = run_training(_config(image_dir, tmp_path, max_steps=6, g_lr=0.0, d_lr=0.0))
     assert resumed["step"] == 6
     assert _checkpoint_steps(tmp_path) == [2, 4, 6]
+    at_4, at_6 = (_checkpoint_tensors(str(tmp_path / f"ckpt-{n}")) for n in (4, 6))
+    kernels = [n for n in at_4 if n.startswith("networks/") and ".Skernel/" in n]
+    assert len(kernels) == 42 + 6
+    for name in kernels:
+        np.testing.assert_array_equal(at_6[name], at_4[name], err_msg=name)
     assert run_training(_config(image_dir, tmp_path, max_steps=6))["step"] == 6
 
 
@@ -84,14 +101,42 @@ def test_global_batch_must_split_over_replicas(image_dir, tmp_path):
 
 def test_nan_guard_stops_with_a_clear_error():
     class FakeModel:
-        class g_optimizer:  # noqa: N801
-            iterations = tf.Variable(7)
+        completed_steps = 7
 
     guard = callbacks.NaNGuard()
     guard.set_model(FakeModel())
     guard.on_train_batch_end(0, {"d_loss": 0.5, "g_loss": 1.0})
     with pytest.raises(FloatingPointError, match="g_loss became nan at step 7"):
         guard.on_train_batch_end(0, {"d_loss": 0.5, "g_loss": float("nan")})
+
+
+def _checkpoint_tensors(prefix):
+    reader = tf.train.load_checkpoint(prefix)
+    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
+
+
+def test_nan_loss_stops_the_real_model_and_the_last_checkpoint_stays_as_it_was(
+    image_dir, tmp_path, monkeypatch
+):
+    config = _config(image_dir, tmp_path, max_steps=3, save_every_steps=1, val_data=None)
+    manager = tf.train.CheckpointManager(make_checkpoint(build_model(config)), str(tmp_path), 3)
+    saved = manager.save(checkpoint_number=0)  # the run resumes from it
+    tensors = _checkpoint_tensors(saved)
+    real_make_dataset = trainer.make_dataset
+
+    def nan_images(*args, training, **kwargs):
+        dataset = real_make_dataset(*args, training=training, **kwargs)
+        return dataset.map(lambda b: {**b, "image": b["image"] * np.nan}) if training else dataset
+
+    monkeypatch.setattr(trainer, "make_dataset", nan_images)
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.raises(FloatingPointError, match="became nan at step 1.*checkpoint is intact"):
+        run_training(config)
+    assert signal.getsignal(signal.SIGINT) is handler  # not left to the stopped run
+    assert tf.train.latest_checkpoint(str(tmp_path)) == saved
+    for name, value in _checkpoint_tensors(saved).items():
+        np.testing.assert_array_equal(value, tensors[name], err_msg=name)
+    make_checkpoint(build_model(config)).restore(saved).assert_existing_objects_matched()
 
 
 def _train_command(image_dir, model_dir, *extra):
@@ -193,9 +238,6 @@ def test_multi_worker_with_two_local_processes(image_dir, tmp_path):
 
 
 def test_init_from_official_loads_generator_and_discriminator(image_dir, tmp_path):
-    from gated_inpaint.models import InpaintGenerator, SNPatchGANDiscriminator
-    from gated_inpaint.testing import amplify_weights, official_tensors, write_tf1_checkpoint
-
     g = InpaintGenerator(cnum=8)
     g.build((1, None, None, 3))
     amplify_weights(g)
@@ -232,3 +274,63 @@ def test_mixed_precision_trains_in_bfloat16_and_restores_the_policy(image_dir, t
     assert result["step"] == 1
     assert np.isfinite(result["history"]["g_loss"]).all()
     assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def _official_checkpoint(directory, d_cnum=None):
+    """An official-style checkpoint of a cnum=8 generator, with a discriminator if `d_cnum`."""
+    g = InpaintGenerator(cnum=8)
+    g.build((1, None, None, 3))
+    d = None
+    if d_cnum is not None:
+        d = SNPatchGANDiscriminator(cnum=d_cnum)
+        d.build((None, 32, 32, 4))
+    write_tf1_checkpoint(directory, official_tensors(amplify_weights(g), d))
+    return str(directory), g
+
+
+@pytest.mark.parametrize("d_cnum", [None, 16], ids=["no_discriminator", "other_d_cnum"])
+def test_official_discriminator_that_does_not_fit_is_an_error_unless_scratch(tmp_path, d_cnum):
+    path, official_g = _official_checkpoint(tmp_path / "official", d_cnum)
+    model = build_model(TrainConfig(data="", model_dir="", cnum=8, d_cnum=8))
+    d_before = [w.numpy().copy() for w in model.discriminator.weights]
+    name = "'discriminator/sn_patch_gan/conv1/kernel'"
+    reason = f"missing tensor {name}" if d_cnum is None else rf"{name} has shape \[5, 5, 4, 16\]"
+    pattern = f"(?s){reason}.*--d_cnum.*--init_discriminator=scratch"
+    with pytest.raises(ValueError, match=pattern):
+        initialise_from_official(model, path, "official")
+    kernel = model.generator.conv_layers()["conv5"].kernel
+    assert not np.array_equal(kernel.numpy(), official_g.conv_layers()["conv5"].kernel.numpy())
+
+    initialise_from_official(model, path, "scratch")
+    np.testing.assert_array_equal(kernel.numpy(), official_g.conv_layers()["conv5"].kernel.numpy())
+    for w, b in zip(model.discriminator.weights, d_before, strict=True):
+        np.testing.assert_array_equal(w.numpy(), b)
+    with pytest.raises(ValueError, match="--init_discriminator='random'"):
+        initialise_from_official(model, path, "random")
+
+
+def test_official_optimizer_is_one_adam_with_the_official_settings():
+    config = TrainConfig(data="", model_dir="", g_lr=2e-4, d_lr=2e-4, beta2=0.99)
+    g_opt, d_opt = make_optimizers(config)
+    assert g_opt is not d_opt
+    shared, same = make_optimizers(dataclasses.replace(config, official_optimizer=True))
+    assert shared is same and isinstance(shared, keras.optimizers.Adam)
+    assert (shared.beta_1, shared.beta_2, shared.epsilon) == (0.5, 0.99, 1e-8)
+    np.testing.assert_allclose(float(shared.learning_rate.numpy()), 2e-4)
+    with pytest.raises(ValueError, match="--g_lr=0.0001 and --d_lr=0.0002 must be equal"):
+        make_optimizers(TrainConfig(data="", model_dir="", d_lr=2e-4, official_optimizer=True))
+    model = build_model(
+        TrainConfig(data="", model_dir="", cnum=8, d_cnum=8, official_optimizer=True)
+    )
+    assert model.g_optimizer is model.d_optimizer
+    assert len(model.g_optimizer.variables) == 2 + 2 * len(model.trainable_variables)
+
+
+def test_float16_policy_wraps_both_optimizers_for_loss_scaling():
+    config = TrainConfig(data="", model_dir="", cnum=8, d_cnum=8)
+    with dtype_policy("float16") as policy:
+        model = build_model(config, policy)
+    for optimizer in (model.g_optimizer, model.d_optimizer):
+        assert isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        assert isinstance(optimizer.inner_optimizer, keras.optimizers.Adam)
+    assert model.generator.compute_dtype == model.discriminator.compute_dtype == "float16"
