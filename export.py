@@ -1,11 +1,16 @@
-"""Export a DeepFill v2 generator as a versioned SavedModel for TF Serving.
+"""Export a DeepFill v2 generator as a versioned SavedModel for TF Serving, or as a LiteRT or
+ONNX file for phones, browsers and other runtimes.
 
     python export.py --model_dir=runs/places2 --export_dir=exports/gated_inpaint
     python export.py --weights=places2.weights.h5 --export_dir=exports/gated_inpaint
     python export.py --official_checkpoint=release_places2_256 --export_dir=exports/gated_inpaint
+    python export.py --weights=g.weights.h5 --export_dir=exports --format=litert --quantize=int8
+    python export.py --weights=g.weights.h5 --export_dir=exports --format=onnx
 
-Writes EXPORT_DIR/<version>/ (the next version number unless --version) through a
-temporary sibling directory renamed into place, and prints that path. Signatures:
+--format=savedmodel (the default) writes EXPORT_DIR/<version>/ (the next version number
+unless --version) through a temporary sibling directory renamed into place, and prints that
+path; --format=litert and onnx write EXPORT_DIR/gated_inpaint[_float16|_int8].tflite or
+EXPORT_DIR/gated_inpaint.onnx (see the README's "Phones and browsers"). SavedModel signatures:
 `serving_default` (image_bytes, mask_bytes [, edge_bytes] -> output_bytes, PNG) and
 `inpaint_tensors` (uint8 image, mask [, edge] -> output). How to serve it with TF Serving and
 call it over REST: the README, and the docstring of `gated_inpaint.serving.module`.

@@ -190,3 +190,26 @@ def run_signature(loaded, name: str, inputs: dict) -> dict:
     """The signature `name` of a `tf.saved_model.load`ed model on numpy inputs; numpy outputs."""
     outputs = loaded.signatures[name](**{k: tf.constant(v) for k, v in inputs.items()})
     return {key: value.numpy() for key, value in outputs.items()}
+
+
+def device_cases(generator: InpaintGenerator) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """`(image, mask, expected)` at two sizes, 37x50 (not a multiple of 8) and 48x64, batch 1:
+    smooth photos with a rectangular hole (mask in {0, 1}) and the in-memory `inpaint_uint8`
+    of `generator`, for the device exports' tests."""
+    from gated_inpaint.inference.uint8_graph import inpaint_uint8
+
+    cases = []
+    for height, width in ((37, 50), (48, 64)):
+        image = smooth_photo(height, width, seed=height)[None]
+        mask = np.zeros((1, height, width, 1), np.uint8)
+        mask[:, height // 5 : height // 2, width // 4 : 3 * width // 4] = 1
+        cases.append((image, mask, inpaint_uint8(generator, image, mask).numpy()))
+    return cases
+
+
+def hole_differences(actual, expected, mask) -> tuple[int, float]:
+    """`(largest, mean)` absolute difference in uint8 levels between two `[B, H, W, 3]` results
+    in the hole pixels of `mask` (`[B, H, W, 1]`, nonzero = hole)."""
+    hole = np.asarray(mask)[..., 0] > 0
+    diff = np.abs(np.asarray(actual, np.int16) - np.asarray(expected, np.int16))[hole]
+    return int(diff.max()), float(diff.mean())

@@ -58,8 +58,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         metavar="PATH",
-        help="exported SavedModel folder, *.weights.h5 file or official TF1 checkpoint folder "
-        "(optional when a --baseline is given)",
+        help="exported SavedModel folder, *.weights.h5 file, official TF1 checkpoint folder, "
+        "or .tflite or .onnx file (optional when a --baseline is given)",
     )
     parser.add_argument(
         "--images", required=True, metavar="DIR", help="folder of the original images"

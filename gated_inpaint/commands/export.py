@@ -1,4 +1,5 @@
-"""`gated-inpaint export` and `export.py`: a generator as a versioned SavedModel for TF Serving.
+"""`gated-inpaint export` and `export.py`: a generator as a versioned SavedModel for TF Serving,
+or as a LiteRT or ONNX file for phones, browsers and other runtimes.
 
 The flags are defined once, in `FLAGS`; `gated-inpaint export` reads them with argparse and
 `export.py` with absl (which adds `--flagfile` and `--helpfull`). Both run `run`.
@@ -10,21 +11,51 @@ import argparse
 
 from gated_inpaint.commands.flags import Flag, add_to_parser
 from gated_inpaint.commands.options import INFERENCE_FLAGS, hd_from_args
+from gated_inpaint.inference.device_contract import QUANTIZATIONS
 from gated_inpaint.serving.export import export_saved_model
+from gated_inpaint.serving.litert_export import LITERT_MAX_PIXELS, export_litert
 from gated_inpaint.serving.module import DEFAULT_MAX_PIXELS
+from gated_inpaint.serving.onnx_export import ONNX_MAX_PIXELS, export_onnx
 from gated_inpaint.weights.sources import load_generator
 
 NAME = "export"
-HELP = "export a generator as a versioned SavedModel for TF Serving"
+HELP = "export a generator: SavedModel for TF Serving, LiteRT or ONNX for devices"
+FORMATS = ("savedmodel", "litert", "onnx")
 DESCRIPTION = """\
 Export a generator (from a training run, a weights file or an official
-checkpoint) into EXPORT_DIR/<version>/, written aside and renamed into place,
-and print that path; the same as export.py. Signatures: serving_default
-(image_bytes, mask_bytes [, edge_bytes] -> output_bytes, PNG) and
-inpaint_tensors (uint8 image, mask [, edge] -> output).
+checkpoint) and print the path written; the same as export.py. Everything is
+written aside and renamed into place.
+
+--format savedmodel (default): EXPORT_DIR/<version>/ for TF Serving.
+Signatures: serving_default (image_bytes, mask_bytes [, edge_bytes] ->
+output_bytes, PNG) and inpaint_tensors (uint8 image, mask [, edge] -> output).
+
+--format litert: EXPORT_DIR/gated_inpaint[_float16|_int8].tflite, built-in
+LiteRT operators only (Android, iOS, LiteRT.js). --format onnx:
+EXPORT_DIR/gated_inpaint.onnx, opset 17 (onnxruntime, onnxruntime-web).
+Both take one image of any size: image uint8 [1,H,W,3], mask uint8 [1,H,W,1]
+(nonzero = hole) [, edge uint8 [1,H,W,1]] -> output uint8 [1,H,W,3], the
+known pixels exact. The whole image runs at full resolution (no hd strategy):
+crop or scale large photos before; Inpainter and the commands refuse images
+above --max_pixels for these files.
 """
 
 FLAGS = (
+    Flag(
+        "format",
+        "What to write: savedmodel (TF Serving), litert (.tflite) or onnx (.onnx); default "
+        "savedmodel.",
+        default="savedmodel",
+        choices=FORMATS,
+    ),
+    Flag(
+        "quantize",
+        "Weights of a litert file: none (float32), float16 (half the size) or int8 (dynamic "
+        "range: a quarter of the size, faster on CPUs); default none. onnx files are float32. "
+        "`gated-inpaint evaluate --model FILE` measures what it costs in quality.",
+        default="none",
+        choices=QUANTIZATIONS,
+    ),
     Flag(
         "model_dir",
         "Training directory (train.py --model_dir): exports the generator of its latest "
@@ -45,32 +76,36 @@ FLAGS = (
     ),
     Flag(
         "export_dir",
-        "Model base directory (TF Serving's --model_base_path, mounted at /models/<name> in the "
-        "Docker image); the version is written into a numbered subdirectory.",
+        "savedmodel: the model base directory (TF Serving's --model_base_path, mounted at "
+        "/models/<name> in the Docker image); the version is written into a numbered "
+        "subdirectory. litert, onnx: the folder of the file.",
         required=True,
     ),
     Flag(
         "version",
-        "Version number (subdirectory name); default: 1 + the largest existing one, or 1.",
+        "savedmodel: version number (subdirectory name); default: 1 + the largest existing "
+        "one, or 1.",
         kind=int,
     ),
     Flag(
         "overwrite",
         "Replace an existing --version (the old directory is renamed aside, the new one renamed "
-        "in, then the old one deleted); without it an existing version is an error.",
+        "in, then the old one deleted) or file; without it an existing one is an error.",
         kind=bool,
         default=False,
     ),
     Flag(
         "max_pixels",
-        "Most pixels one network run of the served model may get (height*width per image for "
-        "serving_default, batch*height*width for inpaint_tensors); larger requests fail with "
-        "InvalidArgument. Peak memory grows about linearly with the pixels of a network run "
-        "(cnum=48, CPU, float32: about 1 GB at 512x512, 1.5 GB at 1024x1024, 4 GB at "
-        "2048x2048); with the crop and resize strategies a run is at most --hd_max_size on "
-        "its long side.",
+        f"savedmodel: most pixels one network run of the served model may get (height*width "
+        f"per image for serving_default, batch*height*width for inpaint_tensors); larger "
+        f"requests fail with InvalidArgument. Peak memory grows about linearly with the pixels "
+        f"of a network run (cnum=48, CPU, float32: about 1 GB at 512x512, 1.5 GB at "
+        f"1024x1024, 4 GB at 2048x2048); with the crop and resize strategies a run is at most "
+        f"--hd_max_size on its long side. Default {DEFAULT_MAX_PIXELS}. litert, onnx: the "
+        f"largest image (height*width) the file's runners accept, stored in it; default "
+        f"{LITERT_MAX_PIXELS} (640x640) for litert and {ONNX_MAX_PIXELS} (960x960) for onnx, "
+        f"which stay under 2 GB at cnum=48 in float32.",
         kind=int,
-        default=DEFAULT_MAX_PIXELS,
     ),
     *INFERENCE_FLAGS,
     Flag(
@@ -93,8 +128,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_to_parser(parser, FLAGS)
 
 
+def _check_format_flags(args: argparse.Namespace) -> None:
+    """Raises ValueError for flags that the chosen --format does not take."""
+    if args.format == "savedmodel":
+        if args.quantize != "none":
+            raise ValueError(
+                "--quantize applies to --format litert and onnx; a SavedModel computes in "
+                "--precision."
+            )
+        return
+    given = [
+        f"--{flag.name}"
+        for flag in (*INFERENCE_FLAGS, *[f for f in FLAGS if f.name == "version"])
+        if getattr(args, flag.name) != flag.default
+    ]
+    if given:
+        raise ValueError(
+            f"not for --format {args.format}: {', '.join(given)} (the file runs the whole image "
+            f"at full resolution in float32, see --quantize; crop or scale large photos before, "
+            f"up to --max_pixels)."
+        )
+
+
 def run(args: argparse.Namespace) -> str:
-    """Exports the generator of the one source `args` names; returns the version path."""
+    """Exports the generator of the one source `args` names; returns the path written."""
+    _check_format_flags(args)
     generator = load_generator(
         model_dir=args.model_dir,
         weights=args.weights,
@@ -102,12 +160,18 @@ def run(args: argparse.Namespace) -> str:
         cnum=args.cnum,
         guided=args.guided,
     )
-    return export_saved_model(
-        generator,
-        args.export_dir,
-        version=args.version,
-        overwrite=args.overwrite,
-        max_pixels=args.max_pixels,
-        hd=hd_from_args(args),
-        compute_precision=args.precision,
+    if args.format == "savedmodel":
+        return export_saved_model(
+            generator,
+            args.export_dir,
+            version=args.version,
+            overwrite=args.overwrite,
+            max_pixels=DEFAULT_MAX_PIXELS if args.max_pixels is None else args.max_pixels,
+            hd=hd_from_args(args),
+            compute_precision=args.precision,
+        )
+    export = export_litert if args.format == "litert" else export_onnx
+    limit = {} if args.max_pixels is None else {"max_pixels": args.max_pixels}
+    return export(
+        generator, args.export_dir, quantize=args.quantize, overwrite=args.overwrite, **limit
     )

@@ -38,8 +38,10 @@ model.
 --model is recognised by what the path holds: an exported SavedModel (a
 version folder with saved_model.pb, or a base folder of numeric versions, of
 which the largest is used), a converted generator weights file (*.weights.h5,
-see `gated-inpaint convert`) or an official TF1 checkpoint folder (converted
-to RGB on load).
+see `gated-inpaint convert`), an official TF1 checkpoint folder (converted
+to RGB on load), or a LiteRT (.tflite) or ONNX (.onnx) file from
+`gated-inpaint export --format litert|onnx` (the whole image at full
+resolution, up to the --max_pixels chosen at export).
 
 Masks: painted = hole. A pixel is a hole where its brightest colour channel
 is above 127 (white or any bright stroke; JPEG masks work), or, in a mask with
@@ -75,7 +77,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         required=True,
         metavar="PATH",
-        help="exported SavedModel folder, *.weights.h5 file or official TF1 checkpoint folder",
+        help="exported SavedModel folder, *.weights.h5 file, official TF1 checkpoint folder, "
+        "or .tflite or .onnx file",
     )
     parser.add_argument(
         "--image", required=True, metavar="PATH", help="image file, or folder of images"

@@ -22,6 +22,8 @@ from gated_inpaint.inference.input_rules import (
     check_same_size,
     warn_about_coverage,
 )
+from gated_inpaint.inference.litert_runner import LiteRTRunner
+from gated_inpaint.inference.onnx_runner import OnnxRunner
 from gated_inpaint.inference.runners import GeneratorRunner, Runner
 from gated_inpaint.inference.saved_model import SavedModelRunner
 from gated_inpaint.models.generator import InpaintGenerator
@@ -34,9 +36,10 @@ class Inpainter:
     """Fills free-form holes in images of any size with a DeepFill v2 generator.
 
     Build one with `Inpainter(generator)` from an `InpaintGenerator` in memory, or load one:
-    `Inpainter.load(path)` recognises an exported SavedModel, a converted `*.weights.h5` file
-    or an official TF1 checkpoint; `from_saved_model`, `from_weights` and
-    `from_official_checkpoint` load one kind explicitly. Input conventions (image modes, mask
+    `Inpainter.load(path)` recognises an exported SavedModel, a converted `*.weights.h5` file,
+    an official TF1 checkpoint, or a LiteRT (`.tflite`) or ONNX (`.onnx`) export;
+    `from_saved_model`, `from_weights`, `from_official_checkpoint`, `from_litert` and
+    `from_onnx` load one kind explicitly. Input conventions (image modes, mask
     polarity and thresholds) are in `gated_inpaint.inference.input_rules`.
 
     With a Keras generator the network runs in a `runners.GeneratorRunner`: the first call
@@ -47,7 +50,8 @@ class Inpainter:
     says (see `gated_inpaint.inference.hd_strategy`): by default the box around the holes plus
     `hd_margin` pixels, scaled down to `hd_max_size` if still larger, so time and memory stay
     bounded whatever the photo's size. A SavedModel's strategy and precision are the ones
-    chosen at export.
+    chosen at export; a LiteRT or ONNX export fills the whole image at full resolution and
+    refuses images above the `max_pixels` chosen at export.
 
     Args:
         generator: an `InpaintGenerator` that takes RGB (official weights converted with
@@ -129,28 +133,48 @@ class Inpainter:
         return cls.from_runner(SavedModelRunner(os.fspath(path)))
 
     @classmethod
+    def from_litert(cls, path: str | os.PathLike) -> Inpainter:
+        """Loads a LiteRT `.tflite` export (`gated-inpaint export --format litert`), run in
+        ai-edge-litert's interpreter; the whole image at full resolution, up to the file's
+        `max_pixels` (see `gated_inpaint.inference.device_contract`)."""
+        return cls.from_runner(LiteRTRunner(os.fspath(path)))
+
+    @classmethod
+    def from_onnx(cls, path: str | os.PathLike) -> Inpainter:
+        """Loads an ONNX `.onnx` export (`gated-inpaint export --format onnx`), run in
+        onnxruntime; the whole image at full resolution, up to the file's `max_pixels`."""
+        return cls.from_runner(OnnxRunner(os.fspath(path)))
+
+    @classmethod
     def load(cls, path: str | os.PathLike, **options) -> Inpainter:
         """Loads a model, recognised by what `path` holds: a SavedModel (`saved_model.pb`, or
         numeric version directories holding one), a `*.weights.h5` file (or a directory with
-        exactly one), or an official TF1 checkpoint (directory, prefix or one of its files).
+        exactly one), an official TF1 checkpoint (directory, prefix or one of its files), or
+        a device export (a LiteRT `.tflite` or an ONNX `.onnx` file).
 
         `options` (the constructor's `hd_*` and `precision` arguments) apply to weights and
-        checkpoints; a SavedModel has its own, chosen at export.
+        checkpoints; an export has its own, chosen at export.
 
         Raises:
             FileNotFoundError: nothing exists at `path`.
-            ValueError: `path` is none of the three (the message says what was found), or
-                `options` were given for a SavedModel.
+            ValueError: `path` is none of these (the message says what was found), or
+                `options` were given for an export.
         """
         path = os.fspath(path)
         kind, resolved = model_kind(path)
-        if kind == "saved_model":
+        exports = {
+            "saved_model": ("a SavedModel", cls.from_saved_model),
+            "litert": ("a LiteRT model", cls.from_litert),
+            "onnx": ("an ONNX model", cls.from_onnx),
+        }
+        if kind in exports:
+            what, loader = exports[kind]
             if options:
                 raise ValueError(
-                    f"{resolved} is a SavedModel: its {', '.join(sorted(options))} were fixed "
+                    f"{resolved} is {what}: its {', '.join(sorted(options))} were fixed "
                     f"at export (gated-inpaint export --hd_strategy ... --precision ...)."
                 )
-            return cls.from_saved_model(resolved)
+            return loader(resolved)
         loader = cls.from_weights if kind == "weights" else cls.from_official_checkpoint
         return loader(resolved, **options)
 

@@ -55,5 +55,8 @@ def inpaint_uint8(
     )
     _, x_stage2 = generator(x, m, e)
     filled = tf.cast(x_stage2[:, :height, :width], tf.float32)
-    filled = tf.cast(tf.clip_by_value((filled + 1.0) * 127.5, 0.0, 255.0), tf.uint8)
-    return tf.where(hole, filled, tf.cast(images, tf.uint8))
+    filled = tf.clip_by_value((filled + 1.0) * 127.5, 0.0, 255.0)
+    # Selected in float32 (LiteRT's select has no uint8), then one truncating cast: the
+    # known pixels are whole numbers, so they come back exactly.
+    known = tf.cast(tf.cast(images, tf.uint8), tf.float32)
+    return tf.cast(tf.where(hole, filled, known), tf.uint8)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from gated_inpaint.layers.attention_ops import as_int64, dim, maximum, shift
+from gated_inpaint.layers.attention_ops import dim, maximum, shift
 
 
 class RowChunks:
@@ -26,38 +26,53 @@ class RowChunks:
         patches: `[B, L, K]` normalised background patches, `L = bh * bw`, row-major.
         fg_size: `(h, w)`; bg_size: `(bh, bw)`, static ints or int scalars.
         fuse_k: propagation kernel size, 1 for no fuse.
+        index_dtype: the integer type of sizes and indices: int64 (no overflow at any
+            size), or int32 (LiteRT has no int64 division; enough below 2**31 scores a row).
     """
 
-    def __init__(self, neighbourhoods, patches, fg_size, bg_size, fuse_k: int):
+    def __init__(
+        self, neighbourhoods, patches, fg_size, bg_size, fuse_k: int, index_dtype=tf.int64
+    ):
         self.neighbourhoods = neighbourhoods
         self.patches = patches
-        # Static ints where known (to decide while tracing), else int64 scalars.
-        self.batch = dim(neighbourhoods, 0)
-        self.patch_count = dim(patches, 1)
-        self.height, self.width = fg_size
-        self.bg_size = bg_size
+        self.index_dtype = index_dtype
+        # Static ints where known (to decide while tracing), else scalars of index_dtype.
+        self.batch = self._index(dim(neighbourhoods, 0))
+        self.patch_count = self._index(dim(patches, 1))
+        self.height, self.width = (self._index(n) for n in fg_size)
+        self.bg_size = tuple(self._index(n) for n in bg_size)
         self.fuse_k = fuse_k
         self.low = (fuse_k - 1) // 2
         self.high = fuse_k - 1 - self.low
 
+    def _index(self, n):
+        """`n` as a static int, or as a scalar of `index_dtype`."""
+        return n if isinstance(n, int) else tf.cast(n, self.index_dtype)
+
+    def _as_tensor(self, n) -> tf.Tensor:
+        """`n` as a scalar tensor of `index_dtype`."""
+        return tf.cast(n, self.index_dtype)
+
     def rows_per_chunk(self, chunk_elements: int):
         """Rows per block so that a block's scores hold about `chunk_elements` values, at
         least `fuse_k` rows; balanced so the last block is not much shorter. A static int
-        when the shapes are static, else an int64 scalar."""
+        when the shapes are static, else a scalar of `index_dtype`."""
         per_row = self.batch * self.width * self.patch_count
         most = maximum(chunk_elements // per_row - (self.fuse_k - 1), max(self.fuse_k, 1))
         count = (self.height + most - 1) // most
         return (self.height + count - 1) // count
 
-    def pasted(self, rows, attend):
+    def pasted(self, rows, attend, portable_width: int | None = None):
         """`attend(fused scores [B, n, L]) -> [B, n, P]` applied block by block: `[B, h*w, P]`.
 
-        Needs `rows >= fuse_k` and `h > rows` (several blocks)."""
+        Needs `rows >= fuse_k`. With `portable_width` (P, static), the blocks' outputs are
+        concatenated in the loop instead of written to a `TensorArray`, which LiteRT and
+        ONNX cannot convert at unknown sizes (it copies the outputs once per block)."""
         batch, height, width, patch_count = (
-            as_int64(n) for n in (self.batch, self.height, self.width, self.patch_count)
+            self._as_tensor(n) for n in (self.batch, self.height, self.width, self.patch_count)
         )
         low, high = self.low, self.high
-        rows = as_int64(rows)
+        rows = self._as_tensor(rows)
         count = (height + rows - 1) // rows
         if low:
             # Virtual rows -low..-1 are F1[t + h, x - 1].
@@ -66,7 +81,7 @@ class RowChunks:
             # Virtual rows h..h+high-1 are F1[t - h, x + 1].
             below = shift(self._row_fused(0, high), -1, axis=2)
 
-        def block(index, outputs):
+        def block_output(index):
             first, end = index * rows - low, index * rows + rows + high
             parts = []
             if low:
@@ -84,20 +99,32 @@ class RowChunks:
             for d in range(-low, high + 1):
                 term = self._column_shift(row_fused[:, low + d : low + d + rows], d)
                 fused = term if fused is None else fused + term
-            scores = tf.reshape(fused, tf.stack([batch, rows * width, patch_count]))
-            return index + 1, outputs.write(tf.cast(index, tf.int32), attend(scores))
+            return attend(tf.reshape(fused, tf.stack([batch, rows * width, patch_count])))
+
+        def more(index, _):
+            return index < count
+
+        start = tf.constant(0, self.index_dtype)
+        if portable_width is not None:
+            empty = tf.zeros(tf.stack([batch, 0, portable_width]), self.patches.dtype)
+            _, pasted = tf.while_loop(
+                more,
+                lambda index, done: (index + 1, tf.concat([done, block_output(index)], axis=1)),
+                (start, empty),
+                shape_invariants=(start.shape, tf.TensorShape([None, None, portable_width])),
+                parallel_iterations=1,
+            )
+            return pasted[:, : height * width]
+
+        def block(index, outputs):
+            return index + 1, outputs.write(tf.cast(index, tf.int32), block_output(index))
 
         outputs = tf.TensorArray(self.patches.dtype, size=tf.cast(count, tf.int32))
-        _, outputs = tf.while_loop(
-            lambda index, _: index < count,
-            block,
-            (tf.constant(0, tf.int64), outputs),
-            parallel_iterations=1,
-        )
+        _, outputs = tf.while_loop(more, block, (start, outputs), parallel_iterations=1)
         stacked = outputs.stack()  # [count, B, R*w, P]
         pasted = tf.reshape(
             tf.transpose(stacked, [1, 0, 2, 3]),
-            tf.stack([batch, -1, tf.shape(stacked, out_type=tf.int64)[-1]]),
+            tf.stack([batch, -1, tf.shape(stacked, out_type=self.index_dtype)[-1]]),
         )
         return pasted[:, : height * width]
 
@@ -105,7 +132,7 @@ class RowChunks:
         """F1 (the row-major diagonal sum of the scores) on foreground rows `[first, end)`:
         `[B, end - first, w, L]`."""
         batch, height, width, patch_count = (
-            as_int64(n) for n in (self.batch, self.height, self.width, self.patch_count)
+            self._as_tensor(n) for n in (self.batch, self.height, self.width, self.patch_count)
         )
         low, high = self.low, self.high
         total = height * width
@@ -135,8 +162,8 @@ class RowChunks:
         """
         if offset == 0:
             return scores
-        width = as_int64(self.bg_size[1])
-        count = as_int64(self.patch_count)
+        width = self._as_tensor(self.bg_size[1])
+        count = self._as_tensor(self.patch_count)
         span = abs(offset) * width  # elements of the wrapping rows
         column = tf.range(span) % width
         if offset > 0:

@@ -1,5 +1,6 @@
-"""Tensor operations of contextual attention: shifts, the fuse's diagonal sum, and the
-overlap-add fold of pasted patches. Each works on static or dynamic shapes."""
+"""Tensor operations of contextual attention: patches, shifts, the fuse's diagonal sum, and the
+overlap-add fold of pasted patches. Each works on static or dynamic shapes, with ops that
+LiteRT and ONNX have built in (pads and slices of at most 4-D tensors)."""
 
 from __future__ import annotations
 
@@ -28,9 +29,14 @@ def diagonal_sum(scores: tf.Tensor, kernel_size: int) -> tf.Tensor:
     TensorFlow SAME offsets (`-(k-1)//2 .. k-1-(k-1)//2`).
     """
     low = (kernel_size - 1) // 2
+    high = kernel_size - 1 - low
+    # One zero pad of both axes, then each diagonal is a slice with constant bounds: fewer
+    # score-sized temporaries than a pad and a slice per term and axis.
+    padded = tf.pad(scores, [[0, 0], [low, high], [low, high]])
     out = None
-    for d in range(-low, kernel_size - low):
-        term = shift(shift(scores, -d, axis=1), -d, axis=2)
+    for d in range(-low, high + 1):
+        window = slice(low + d, -(high - d) or None)
+        term = padded[:, window, window]
         out = term if out is None else out + term
     return out
 
@@ -38,8 +44,11 @@ def diagonal_sum(scores: tf.Tensor, kernel_size: int) -> tf.Tensor:
 def fold_patches(patches: tf.Tensor, rate: int) -> tf.Tensor:
     """Overlap-adds `2*rate`-square patches on a `rate`-stride grid (a SAME `conv2d_transpose`).
 
+    Works on 4-D tensors only (LiteRT has no pad or slice beyond 5-D).
+
     Args:
-        patches: `[B, h, w, 2*rate, 2*rate, C]`, patch (p, q) to be pasted at rows
+        patches: `[B, h, w, (2*rate)**2 * C]`, channels ordered `(dy, dx, c)` as
+            `extract_patches` gives them; patch (p, q) is pasted at rows
             `rate*p - rate//2 + dy`, columns `rate*q - rate//2 + dx`.
 
     Returns:
@@ -48,21 +57,22 @@ def fold_patches(patches: tf.Tensor, rate: int) -> tf.Tensor:
     offset = rate // 2
     phases = [[None] * rate for _ in range(rate)]
     size = 2 * rate
-    height, width = tf.shape(patches)[1], tf.shape(patches)[2]
-    # Padded by `rate` (more than any shift) so that every shifted term is one slice.
-    padded = tf.pad(patches, [[0, 0], [rate, rate], [rate, rate], [0, 0], [0, 0], [0, 0]])
+    channels = patches.shape[-1]
+    channels = (tf.shape(patches)[-1] if channels is None else channels) // size**2
+    # Padded by `rate` (more than any shift) so that every shifted term is one slice, whose
+    # bounds are constants (counted from the end: `rate + shift > 0`).
+    padded = tf.pad(patches, [[0, 0], [rate, rate], [rate, rate], [0, 0]])
     for dy in range(size):
         shift_y, phase_y = divmod(dy - offset, rate)
         for dx in range(size):
             shift_x, phase_x = divmod(dx - offset, rate)
-            # term[p, q] = patches[p - shift_y, q - shift_x, dy, dx], zero outside.
+            first = (dy * size + dx) * channels
+            # term[p, q] = patches[p - shift_y, q - shift_x, (dy, dx)], zero outside.
             term = padded[
                 :,
-                rate - shift_y : rate - shift_y + height,
-                rate - shift_x : rate - shift_x + width,
-                dy,
-                dx,
-                :,
+                rate - shift_y : -(rate + shift_y),
+                rate - shift_x : -(rate + shift_x),
+                first : first + channels,
             ]
             current = phases[phase_y][phase_x]
             phases[phase_y][phase_x] = term if current is None else current + term
@@ -71,15 +81,81 @@ def fold_patches(patches: tf.Tensor, rate: int) -> tf.Tensor:
     return tf.nn.depth_to_space(stacked, rate)
 
 
-def dim(x: tf.Tensor, axis: int) -> int | tf.Tensor:
-    """The static size of `x` along `axis`, or its dynamic size as an int64 scalar."""
+def extract_patches(images: tf.Tensor, size: int, stride: int) -> tf.Tensor:
+    """`tf.image.extract_patches(images, [1, size, size, 1], [1, stride, stride, 1],
+    [1, 1, 1, 1], "SAME")` as a zero pad and `size**2` slices: the same values, from ops that
+    LiteRT and ONNX have built in.
+
+    When `size` is a multiple of `stride > 1`, the padded image is first cut into
+    `stride x stride` blocks (`space_to_depth`), so that every slice has unit steps (strided
+    slices are several times slower in TensorFlow).
+
+    Args:
+        images: `[B, H, W, C]`.
+        size: patch side; stride: patch step.
+
+    Returns:
+        `[B, ceil(H / stride), ceil(W / stride), size * size * C]`, channels ordered
+        `(dy, dx, c)`; pixels outside the image are zero (TensorFlow SAME padding: the
+        smaller half of the padding before).
+    """
+    paddings, counts = [[0, 0]], []
+    for axis in (1, 2):
+        n = images.shape[axis]
+        n = tf.shape(images)[axis] if n is None else n
+        count = (n + stride - 1) // stride
+        # (count - 1) * stride + size - n, which is size - 1 for stride 1 whatever n is.
+        total = size - 1 if stride == 1 else maximum((count - 1) * stride + size - n, 0)
+        paddings.append([total // 2, total - total // 2])
+        counts.append(count)
+    padded = tf.pad(images, paddings + [[0, 0]])
+    if stride > 1 and size % stride == 0:
+        return _patches_of_blocks(padded, size, stride)
+
+    def taps(offset, count):
+        """Rows (columns) offset, offset + stride, ... (count of them) of `padded`."""
+        if size >= stride:
+            # The padded side is (count - 1) * stride + size: a constant bound from its end
+            # (so converters keep the static sizes).
+            return slice(offset, -(size - 1 - offset) or None, stride)
+        return slice(offset, offset + (count - 1) * stride + 1, stride)
+
+    return tf.concat(
+        [
+            padded[:, taps(dy, counts[0]), taps(dx, counts[1]), :]
+            for dy in range(size)
+            for dx in range(size)
+        ],
+        axis=-1,
+    )
+
+
+def _patches_of_blocks(padded: tf.Tensor, size: int, stride: int) -> tf.Tensor:
+    """`extract_patches` of an already padded image whose sides are `(count - 1) * stride +
+    size`, `size` a multiple of `stride`: pixel `(dy, dx)` of patch `(p, q)` is pixel
+    `(dy % stride, dx % stride)` of block `(p + dy // stride, q + dx // stride)`."""
+    channels = padded.shape[-1]
+    channels = tf.shape(padded)[-1] if channels is None else channels
+    blocks = tf.nn.space_to_depth(padded, stride)  # channels ordered (iy, ix, c)
+    spare = size // stride - 1  # blocks past the last patch's first block
+
+    def window(block):
+        return slice(block, -(spare - block) or None)
+
+    parts = []
+    for dy in range(size):
+        block_y, inner_y = divmod(dy, stride)
+        for dx in range(size):
+            block_x, inner_x = divmod(dx, stride)
+            first = (inner_y * stride + inner_x) * channels
+            parts.append(blocks[:, window(block_y), window(block_x), first : first + channels])
+    return tf.concat(parts, axis=-1)
+
+
+def dim(x: tf.Tensor, axis: int, dtype: tf.DType = tf.int64) -> int | tf.Tensor:
+    """The static size of `x` along `axis`, or its dynamic size as a scalar of `dtype`."""
     static = x.shape[axis]
-    return static if static is not None else tf.shape(x, out_type=tf.int64)[axis]
-
-
-def as_int64(n: int | tf.Tensor) -> tf.Tensor:
-    """`n` as an int64 scalar tensor."""
-    return tf.cast(n, tf.int64)
+    return static if static is not None else tf.shape(x, out_type=dtype)[axis]
 
 
 def maximum(a: int | tf.Tensor, b: int | tf.Tensor) -> int | tf.Tensor:

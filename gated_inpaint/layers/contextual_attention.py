@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from gated_inpaint.layers.attention_chunks import RowChunks
-from gated_inpaint.layers.attention_ops import diagonal_sum, dim, fold_patches
+from gated_inpaint.layers.attention_ops import diagonal_sum, dim, extract_patches, fold_patches
 from gated_inpaint.layers.resize import resize_nearest_align_corners
 
 DEFAULT_CHUNK_ELEMENTS = 2**24
@@ -44,6 +44,9 @@ class ContextualAttention(keras.layers.Layer):
             (same results, memory linear in the pixel count; see `RowChunks`). The
             default, 2**24 (64 MB in float32), leaves images up to about 800 x 800 px
             unchunked. None computes all scores at once.
+        portable: build the blocks from ops that LiteRT and ONNX convert at unknown sizes:
+            always a loop (one block when everything fits), its outputs concatenated
+            rather than kept in a `TensorArray`. The same values; for exported graphs.
         **kwargs: base `keras.layers.Layer` arguments.
 
     Call args:
@@ -74,6 +77,7 @@ class ContextualAttention(keras.layers.Layer):
         softmax_scale: float = 10.0,
         fuse: bool = True,
         chunk_elements: int | None = DEFAULT_CHUNK_ELEMENTS,
+        portable: bool = False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -86,6 +90,7 @@ class ContextualAttention(keras.layers.Layer):
         if chunk_elements is not None and chunk_elements < 1:
             raise ValueError(f"chunk_elements must be positive or None, got {chunk_elements}.")
         self.chunk_elements = None if chunk_elements is None else int(chunk_elements)
+        self.portable = bool(portable)
 
     def _check_shape(self, features):
         if features.shape.rank != 4:
@@ -104,39 +109,22 @@ class ContextualAttention(keras.layers.Layer):
         features = tf.convert_to_tensor(features, dtype=self.compute_dtype)
         self._check_shape(features)
         shape = tf.shape(features)
-        batch, height, width, channels = shape[0], shape[1], shape[2], shape[3]
+        batch, height, width = shape[0], shape[1], shape[2]
+        channels = features.shape[3] if features.shape[3] is not None else shape[3]
         rate, ksize, stride = self.rate, self.ksize, self.stride
         down_size = (height // rate, width // rate)
 
-        raw = tf.image.extract_patches(
-            features,
-            sizes=[1, 2 * rate, 2 * rate, 1],
-            strides=[1, rate * stride, rate * stride, 1],
-            rates=[1, 1, 1, 1],
-            padding="SAME",
-        )
+        raw = extract_patches(features, 2 * rate, rate * stride)
         raw = tf.reshape(raw, [batch, -1, (2 * rate) ** 2 * channels])
 
         down = resize_nearest_align_corners(features, down_size)
-        patch_grid = tf.image.extract_patches(
-            down,
-            sizes=[1, ksize, ksize, 1],
-            strides=[1, stride, stride, 1],
-            rates=[1, 1, 1, 1],
-            padding="SAME",
-        )
+        patch_grid = extract_patches(down, ksize, stride)
         grid_h, grid_w = tf.shape(patch_grid)[1], tf.shape(patch_grid)[2]
         patches = tf.reshape(patch_grid, [batch, -1, ksize * ksize * channels])
         norms = tf.sqrt(tf.reduce_sum(tf.square(patches), axis=-1, keepdims=True))
         patches = patches / tf.maximum(norms, 1e-4)
 
-        neighbourhoods = tf.image.extract_patches(
-            down,
-            sizes=[1, ksize, ksize, 1],
-            strides=[1, 1, 1, 1],
-            rates=[1, 1, 1, 1],
-            padding="SAME",
-        )
+        neighbourhoods = extract_patches(down, ksize, 1)
         neighbourhoods = tf.reshape(neighbourhoods, [batch, -1, ksize * ksize * channels])
         valid = self._valid_patches(mask, down_size)  # [B or 1, 1, L]
 
@@ -154,21 +142,23 @@ class ContextualAttention(keras.layers.Layer):
         if self.chunk_elements is None:
             pasted = whole()
         else:
+            index_dtype = tf.int32 if self.portable else tf.int64
             chunks = RowChunks(
                 neighbourhoods,
                 patches,
-                (dim(features, 1) // rate, dim(features, 2) // rate),
-                (dim(patch_grid, 1), dim(patch_grid, 2)),
+                (dim(features, 1, index_dtype) // rate, dim(features, 2, index_dtype) // rate),
+                (dim(patch_grid, 1, index_dtype), dim(patch_grid, 2, index_dtype)),
                 self.fuse_k if self.fuse else 1,
+                index_dtype=index_dtype,
             )
             rows = chunks.rows_per_chunk(self.chunk_elements)
-            if isinstance(rows, int):  # static shapes: decided while tracing
+            if self.portable:  # no branch: one block when everything fits
+                pasted = chunks.pasted(rows, attend, portable_width=raw.shape[-1])
+            elif isinstance(rows, int):  # static shapes: decided while tracing
                 pasted = whole() if rows >= chunks.height else chunks.pasted(rows, attend)
             else:
                 pasted = tf.cond(rows >= chunks.height, whole, lambda: chunks.pasted(rows, attend))
-        pasted = tf.reshape(
-            pasted, [batch, down_size[0], down_size[1], 2 * rate, 2 * rate, channels]
-        )
+        pasted = tf.reshape(pasted, [batch, down_size[0], down_size[1], (2 * rate) ** 2 * channels])
         return fold_patches(pasted, rate) / 4.0
 
     def _propagate(self, scores, fg_size, bg_size):
@@ -190,13 +180,7 @@ class ContextualAttention(keras.layers.Layer):
             return tf.constant(1.0, self.compute_dtype)
         mask = tf.convert_to_tensor(mask, dtype=self.compute_dtype)
         mask = resize_nearest_align_corners(mask[..., :1], down_size)
-        mask_patches = tf.image.extract_patches(
-            mask,
-            sizes=[1, self.ksize, self.ksize, 1],
-            strides=[1, self.stride, self.stride, 1],
-            rates=[1, 1, 1, 1],
-            padding="SAME",
-        )
+        mask_patches = extract_patches(mask, self.ksize, self.stride)
         mask_patches = tf.reshape(mask_patches, [tf.shape(mask)[0], 1, -1, self.ksize**2])
         return tf.cast(tf.reduce_mean(mask_patches, axis=-1) == 0.0, self.compute_dtype)
 
@@ -214,6 +198,7 @@ class ContextualAttention(keras.layers.Layer):
                 "softmax_scale": self.softmax_scale,
                 "fuse": self.fuse,
                 "chunk_elements": self.chunk_elements,
+                "portable": self.portable,
             }
         )
         return config

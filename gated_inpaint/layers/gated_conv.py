@@ -106,11 +106,19 @@ class GatedConv2D(keras.layers.Layer):
         return self.activation(features) * tf.sigmoid(gate)
 
     def _conv(self, inputs, kernel, bias):
+        padding = "SAME"
+        if self.dilation_rate > 1 and self.strides == 1:
+            # SAME padding written out: ONNX Runtime refuses SAME with dilation at unknown
+            # sizes, and LiteRT's converter would wrap the conv in space-to-batch ops.
+            total = (self.kernel_size - 1) * self.dilation_rate
+            pad = [total // 2, total - total // 2]
+            inputs = tf.pad(inputs, [[0, 0], pad, pad, [0, 0]])
+            padding = "VALID"
         x = tf.nn.conv2d(
             inputs,
             tf.cast(kernel, inputs.dtype),
             strides=self.strides,
-            padding="SAME",
+            padding=padding,
             dilations=self.dilation_rate,
         )
         return tf.nn.bias_add(x, tf.cast(bias, inputs.dtype))
@@ -175,8 +183,7 @@ class GatedDeconv2D(keras.layers.Layer):
 
     def call(self, inputs):
         phases = [upsample_conv_phases(inputs, k, b) for k, b in self.conv.kernel_parts()]
-        shape = tf.shape(inputs)
-        return interleave_phases(self.conv.combine(phases), shape[1], shape[2])
+        return interleave_phases(self.conv.combine(phases))
 
     def compute_output_shape(self, input_shape):
         return self.conv.compute_output_shape(_upsampled(input_shape))

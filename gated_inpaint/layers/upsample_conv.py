@@ -59,14 +59,18 @@ def upsample_conv_phases(inputs: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor) 
     return tf.nn.bias_add(phases, tf.cast(tf.tile(bias, [4]), inputs.dtype))
 
 
-def interleave_phases(phases: tf.Tensor, height, width) -> tf.Tensor:
-    """Assembles the `[B, 2 * height, 2 * width, C]` output from `upsample_conv_phases`'s
-    `[B, height + 1, width + 1, 4 * C]`; `height` and `width` are those of its input."""
+def interleave_phases(phases: tf.Tensor) -> tf.Tensor:
+    """Assembles the `[B, 2H, 2W, C]` output from `upsample_conv_phases`'s
+    `[B, H + 1, W + 1, 4 * C]`.
+
+    Phase `(a, b)` is the block without its last row (a = 0) or first row (a = 1), and the
+    same for columns: slices with constant bounds, so C stays known to converters (LiteRT)
+    when H and W are not.
+    """
     channels = phases.shape[-1] // 4
+    rows = (slice(None, -1), slice(1, None))
     blocks = [
-        phases[
-            :, a : a + height, b : b + width, (2 * a + b) * channels : (2 * a + b + 1) * channels
-        ]
+        phases[:, rows[a], rows[b], (2 * a + b) * channels : (2 * a + b + 1) * channels]
         for a in (0, 1)
         for b in (0, 1)
     ]

@@ -11,6 +11,7 @@ from gated_inpaint.layers import (
     GatedDeconv2D,
     resize_nearest_align_corners,
 )
+from gated_inpaint.layers.contextual_attention import DEFAULT_CHUNK_ELEMENTS
 
 SIZE_MULTIPLE = 8
 DEFAULT_CNUM = 48  # the official width
@@ -41,6 +42,11 @@ class InpaintGenerator(keras.Model):
         cnum: base width, the filter count of the first (ungated) convolution; the
             official value is 48. Must be a multiple of 4.
         guided: whether the generator takes a sketch/edge channel (user-guided mode).
+        attention_chunk_elements: the contextual attention's `chunk_elements`: its scores
+            are computed a block of rows at a time above this many values (memory linear
+            in the pixels); None computes them at once.
+        portable: the contextual attention's `portable`: a graph that converts to LiteRT
+            and ONNX at unknown sizes (the same values), for exports.
         **kwargs: base `keras.Model` arguments.
 
     Call args:
@@ -65,12 +71,21 @@ class InpaintGenerator(keras.Model):
     arXiv 1806.03589.
     """
 
-    def __init__(self, cnum: int = DEFAULT_CNUM, guided: bool = False, **kwargs):
+    def __init__(
+        self,
+        cnum: int = DEFAULT_CNUM,
+        guided: bool = False,
+        attention_chunk_elements: int | None = DEFAULT_CHUNK_ELEMENTS,
+        portable: bool = False,
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if cnum <= 0 or cnum % 4:
             raise ValueError(f"cnum must be a positive multiple of 4, got {cnum}.")
         self.cnum = int(cnum)
         self.guided = bool(guided)
+        self.attention_chunk_elements = attention_chunk_elements
+        self.portable = bool(portable)
         c = self.cnum // 2  # channels after gating of a layer with `cnum` filters
 
         def conv(name, filters, k=3, stride=1, rate=1, activation="elu"):
@@ -117,7 +132,12 @@ class InpaintGenerator(keras.Model):
             conv("pmconv6", 4 * c, activation="relu"),
         ]
         self.contextual_attention = ContextualAttention(
-            ksize=3, stride=1, rate=2, name="contextual_attention"
+            ksize=3,
+            stride=1,
+            rate=2,
+            chunk_elements=attention_chunk_elements,
+            portable=portable,
+            name="contextual_attention",
         )
         self.attention_decoder = [conv("pmconv9", 4 * c), conv("pmconv10", 4 * c)]
         self.merge_decoder = [
@@ -187,7 +207,14 @@ class InpaintGenerator(keras.Model):
 
     def get_config(self):
         config = super().get_config()
-        config.update({"cnum": self.cnum, "guided": self.guided})
+        config.update(
+            {
+                "cnum": self.cnum,
+                "guided": self.guided,
+                "attention_chunk_elements": self.attention_chunk_elements,
+                "portable": self.portable,
+            }
+        )
         return config
 
 

@@ -1,5 +1,6 @@
-"""What a model path holds: an exported SavedModel, a Keras `*.weights.h5` file or an
-official TF1 checkpoint (told apart from a training run's TF2 checkpoint)."""
+"""What a model path holds: an exported SavedModel, a Keras `*.weights.h5` file, an official
+TF1 checkpoint (told apart from a training run's TF2 checkpoint), or a device export (a LiteRT
+`.tflite` or an ONNX `.onnx` file)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import tensorflow as tf
 from gated_inpaint.models.generator import FIRST_CONV
 from gated_inpaint.weights.official import GENERATOR_SCOPE, resolve_checkpoint
 
-MODEL_KINDS = ("saved_model", "weights", "checkpoint")
+MODEL_KINDS = ("saved_model", "weights", "checkpoint", "litert", "onnx")
+DEVICE_EXTENSIONS = {".tflite": "litert", ".onnx": "onnx"}  # device exports, by file extension
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 TF2_CHECKPOINT_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 CHECKPOINT_FILE = re.compile(r"\.(index|data-\d+-of-\d+)$")  # a checkpoint's files: prefix + this
@@ -50,14 +52,17 @@ def is_hdf5(path: str) -> bool:
 def model_kind(path: str) -> tuple[str, str]:
     """`(kind, path to load)`, `kind` one of `MODEL_KINDS`, by what `path` holds: a SavedModel
     (`saved_model.pb`, or numeric version directories holding one), a `*.weights.h5` file (or
-    a directory with exactly one), or an official TF1 checkpoint (directory, prefix or one of
-    its files).
+    a directory with exactly one), an official TF1 checkpoint (directory, prefix or one of
+    its files), or a `.tflite` or `.onnx` file.
 
     Raises:
         FileNotFoundError: nothing exists at `path`.
         ValueError: `path` holds none of them; the message says what was found.
     """
     if os.path.isfile(path):
+        extension = os.path.splitext(path)[1].lower()
+        if extension in DEVICE_EXTENSIONS:
+            return DEVICE_EXTENSIONS[extension], path
         if not CHECKPOINT_FILE.search(path) and (path.endswith(".h5") or is_hdf5(path)):
             return "weights", path
         path = CHECKPOINT_FILE.sub("", path)
@@ -66,8 +71,8 @@ def model_kind(path: str) -> tuple[str, str]:
     if not os.path.isdir(path):
         if os.path.exists(path):
             raise ValueError(
-                f"{path} is not a model: expected a SavedModel directory, a *.weights.h5 file "
-                f"or a TF1 checkpoint."
+                f"{path} is not a model: expected a SavedModel directory, a *.weights.h5 file, "
+                f"a TF1 checkpoint, or a .tflite or .onnx file."
             )
         raise FileNotFoundError(f"No model at {path}: the path does not exist.")
     try:

@@ -4,6 +4,7 @@ import pytest
 import tensorflow as tf
 
 from gated_inpaint.models import InpaintGenerator
+from gated_inpaint.testing import amplify_weights
 
 
 def _batch(rng, b=2, h=64, w=96):
@@ -124,3 +125,21 @@ def test_config_and_keras_file_round_trip(tmp_path, rng, tiny_generator):
 def test_cnum_must_be_a_multiple_of_four():
     with pytest.raises(ValueError, match="multiple of 4"):
         InpaintGenerator(cnum=6)
+
+
+def test_portable_generator_gives_the_same_output(rng):
+    generator = InpaintGenerator(cnum=8)
+    generator.build((1, None, None, 3))
+    amplify_weights(generator)
+    portable = InpaintGenerator(cnum=8, attention_chunk_elements=4000, portable=True)
+    portable.build((1, None, None, 3))
+    portable.set_weights(generator.get_weights())
+    assert portable.contextual_attention.portable
+    image = rng.uniform(-1, 1, size=(1, 48, 64, 3)).astype("float32")
+    mask = np.zeros((1, 48, 64, 1), "float32")
+    mask[:, 10:30, 20:50] = 1
+    for a, b in zip(portable(image, mask), generator(image, mask), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    config = portable.get_config()
+    assert config["portable"] and config["attention_chunk_elements"] == 4000
+    assert InpaintGenerator.from_config(config).get_config() == config
