@@ -5,8 +5,9 @@
 
 Resumes from the latest checkpoint in --model_dir (step, both optimizers, spectral-norm
 vectors); SIGTERM or Ctrl-C saves a checkpoint after the current step and exits, and
-running the same command again continues. TensorBoard: `tensorboard --logdir MODEL_DIR/logs`.
-Every flag: `python train.py --helpfull`.
+running the same command again continues. Every flag, the data and --model_dir are checked
+before anything is written: a failed start leaves an existing run as it was. TensorBoard:
+`tensorboard --logdir MODEL_DIR/logs`. Every flag, absl's included: `python train.py --helpfull`.
 """
 
 from __future__ import annotations
@@ -16,36 +17,21 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from absl import app, flags, logging  # noqa: E402
+from absl import app, flags  # noqa: E402
 
+from gated_inpaint.commands import flags as command_flags  # noqa: E402
 from gated_inpaint.commands import train  # noqa: E402
-from gated_inpaint.commands.flags import absl_namespace, define_absl_flags  # noqa: E402
-from gated_inpaint.training.config import TrainConfig  # noqa: E402
-from gated_inpaint.training.trainer import run_training  # noqa: E402
-from gated_inpaint.weights.run_folder import FLAGS_FILE  # noqa: E402
 
-define_absl_flags(train.FLAGS)
-FLAGS = flags.FLAGS
+command_flags.define_absl_flags(train.FLAGS)
+command_flags.define_help_flags_exiting_zero()
+for flag in train.FLAGS:
+    flags.declare_key_flag(flag.name)  # listed by --help
 
 
-def main(argv):
+def main(argv: list[str]) -> None:
     del argv
-    config = TrainConfig(**vars(absl_namespace(train.FLAGS)))
-    os.makedirs(config.model_dir, exist_ok=True)
-    with open(os.path.join(config.model_dir, FLAGS_FILE), "w") as f:
-        f.write(FLAGS.flags_into_string())
-    try:
-        result = run_training(config)
-    except (ValueError, FileNotFoundError, FloatingPointError) as error:
-        logging.error("%s", error)
-        logging.debug("Traceback (shown with --verbosity=1):", exc_info=True)
-        sys.exit(1)
-    if result["interrupted_by"] is not None:
-        logging.info(
-            "Interrupted at step %d; checkpoint saved. Run the same command to resume.",
-            result["step"],
-        )
-        sys.exit(128 + result["interrupted_by"])
+    flags_text = flags.FLAGS.flags_into_string()
+    sys.exit(train.run(command_flags.absl_namespace(train.FLAGS), flags_text))
 
 
 if __name__ == "__main__":
