@@ -19,19 +19,23 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import app, flags  # noqa: E402
 
-from gated_inpaint.commands import flags as command_flags  # noqa: E402
 from gated_inpaint.commands import train  # noqa: E402
+from gated_inpaint.commands.flags import (  # noqa: E402
+    absl_namespace,
+    define_absl_flags,
+    define_help_flags_exiting_zero,
+)
 
-command_flags.define_absl_flags(train.FLAGS)
-command_flags.define_help_flags_exiting_zero()
+define_absl_flags(train.FLAGS)
+define_help_flags_exiting_zero()
 for flag in train.FLAGS:
     flags.declare_key_flag(flag.name)  # listed by --help
+FLAGS = flags.FLAGS
 
 
 def main(argv: list[str]) -> None:
     del argv
-    flags_text = flags.FLAGS.flags_into_string()
-    sys.exit(train.run(command_flags.absl_namespace(train.FLAGS), flags_text))
+    sys.exit(train.run(absl_namespace(train.FLAGS), FLAGS.flags_into_string()))
 
 
 if __name__ == "__main__":

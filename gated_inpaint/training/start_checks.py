@@ -73,5 +73,7 @@ def check_training_start(config: TrainConfig) -> None:
             check()
         except (FileNotFoundError, ValueError) as error:
             errors.append(error)
+    if len(errors) == 1:
+        raise errors[0]
     if errors:
-        raise type(errors[0])("\n".join(str(e) for e in errors))
+        raise type(errors[0])("\n".join(str(e) for e in errors)) from errors[0]

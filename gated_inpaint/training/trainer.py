@@ -203,7 +203,7 @@ def run_training(
 ) -> dict:
     """Trains until `config.max_steps`, resuming from the latest checkpoint in `model_dir`.
 
-    Everything that can fail at the start (data sources, the run folder, the strategy, the
+    Everything that can fail at the start (the strategy, data sources, the run folder, the
     model, the checkpoint to resume or initialise from, the datasets) is done before the
     first write into `model_dir`: a failed start leaves it as it was, or absent.
 
@@ -220,8 +220,9 @@ def run_training(
         FileNotFoundError, ValueError: a bad start (see `check_training_start`), in one
             paragraph naming the flag.
     """
-    check_training_start(config)
+    # First: MultiWorkerMirroredStrategy must be made before TensorFlow runs any op.
     strategy = strategy or strategies.make_strategy(config.strategy, config.tpu)
+    check_training_start(config)
     if config.batch_size % strategy.num_replicas_in_sync:
         raise ValueError(
             f"--batch_size={config.batch_size} (the global batch) must be divisible by the "
@@ -234,7 +235,9 @@ def run_training(
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
-def _train(config: TrainConfig, strategy, policy: str, flags_text: str | None) -> dict:
+def _train(
+    config: TrainConfig, strategy: tf.distribute.Strategy, policy: str, flags_text: str | None
+) -> dict:
     with strategy.scope():
         model = build_model(config, policy)
     checkpoint = make_checkpoint(model)
