@@ -71,6 +71,12 @@ def test_model_dir_that_is_a_file_is_refused(training_run, tmp_path):
         check_run_folder(_resume(training_run, model_dir=str(tmp_path / "run")))
 
 
+def test_model_dir_where_one_cannot_write_is_refused(training_run, tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "access", lambda path, mode: path != str(tmp_path))
+    with pytest.raises(ValueError, match=f"no permission to write in {tmp_path}; pick a folder"):
+        check_run_folder(_resume(training_run, model_dir=str(tmp_path / "new" / "run")))
+
+
 def test_a_failed_start_leaves_the_run_exactly_as_it_was(training_run, corrupt_images):
     before = _snapshot(training_run)
     config = _resume(training_run, cnum=16, data=str(corrupt_images), val_data=str(training_run))
