@@ -252,7 +252,7 @@ def _train(
 
     skipped = SkipCounter()
     train, val, sample = _datasets(config, strategy, start_step, skipped)
-    os.makedirs(config.model_dir, exist_ok=True)  # the first write
+    tf.io.gfile.makedirs(config.model_dir)  # the first write (gs:// too)
     if flags_text is not None and strategies.is_chief(strategy):
         write_train_flags(config.model_dir, flags_text)
     saver = callbacks.CheckpointAndStop(manager, config.save_every_steps, config.max_steps)

@@ -1,5 +1,8 @@
 """A training run's folder (`train.py --model_dir`): its checkpoints and `flags.txt`.
 
+The folder may be on any file system TensorFlow reads (`gs://bucket/run` on a TPU VM), so its
+files are read and written through `tf.io.gfile`.
+
 Checkpoints name each network variable by layer, e.g. `generator/conv1/kernel` or
 `discriminator/conv1/u`, so they do not depend on Keras' auto-numbered model names; the
 trainer writes them and the exporter reads the generator's part back.
@@ -50,10 +53,10 @@ def read_train_flags(model_dir: str) -> dict:
     """The `NETWORK_FLAGS` found in the `flags.txt` train.py writes into `model_dir` ({} if
     none): ints from `--cnum=48`, bools from `--guided` / `--noguided`."""
     path = os.path.join(model_dir, FLAGS_FILE)
-    if not os.path.exists(path):
+    if not tf.io.gfile.exists(path):
         return {}
     found = {}
-    with open(path) as f:
+    with tf.io.gfile.GFile(path) as f:
         for line in f:
             line = line.strip()
             for name, kind in NETWORK_FLAGS.items():
@@ -69,9 +72,9 @@ def write_train_flags(model_dir: str, text: str) -> None:
     through a temporary file renamed into place)."""
     path = os.path.join(model_dir, FLAGS_FILE)
     partial = path + ".partial"
-    with open(partial, "w") as f:
+    with tf.io.gfile.GFile(partial, "w") as f:
         f.write(text)
-    os.replace(partial, path)
+    tf.io.gfile.rename(partial, path, overwrite=True)
 
 
 def generator_from_model_dir(
