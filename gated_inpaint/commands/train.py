@@ -36,6 +36,7 @@ HELP = {
     "multi_worker (TF_CONFIG), tpu.",
     "tpu": "TPU name or grpc:// address for --strategy=tpu ('local' on a TPU VM).",
     "steps_per_execution": "Steps per compiled call (raise on TPU).",
+    "jit_compile": "XLA-compile the training step as a TPU does (static shapes; see the README).",
     "cnum": "Generator width (official 48; a multiple of 4).",
     "d_cnum": "Discriminator width (official 64).",
     "g_lr": "Generator Adam learning rate (on resume too: it replaces the checkpoint's).",

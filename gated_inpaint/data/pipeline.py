@@ -132,6 +132,7 @@ def make_dataset(
     tfds_download: bool = False,
     input_context: tf.distribute.InputContext | None = None,
     skip_counter: SkipCounter | None = None,
+    drop_remainder: bool = False,
 ) -> tf.data.Dataset:
     """Batched training or evaluation data for inpainting.
 
@@ -139,7 +140,7 @@ def make_dataset(
         source: a folder of images (recursive), a `.flist` file, or `tfds:NAME[:SPLIT]`
             (default split `train`; read from `data_dir`).
         image_size: crop size, `S` or `(H, W)`.
-        batch_size: per-replica batch size `B` (dropping the remainder when training).
+        batch_size: per-replica batch size `B`.
         training: shuffle (seeded), repeat forever and crop at random; otherwise one pass in
             file order with centre crops.
         crop: `"random_crop"` or `"resize"` (see the module docstring).
@@ -152,11 +153,14 @@ def make_dataset(
         input_context: under `tf.distribute`, each input pipeline reads its own shard of
             the files (or of the TFDS split).
         skip_counter: where skipped files are recorded, if anywhere.
+        drop_remainder: also when not training, drop a last batch smaller than `B`, so that
+            every batch has the same static shape (XLA, TPUs). Training always does.
 
     Returns:
         A dataset of dicts: `"image"` float32 [B, H, W, 3] in [-1, 1] (RGB), `"mask"` float32
         [B, H, W, 1] in {0, 1} (1 = hole) unless `mask_type` is None, and `"edge"` float32
-        [B, H, W, 1] in {0, 1} when `guided`.
+        [B, H, W, 1] in {0, 1} when `guided`. The shapes are static when training or
+        `drop_remainder` (otherwise B is None).
     """
     height, width = (image_size, image_size) if isinstance(image_size, int) else image_size
     if crop not in CROP_MODES:
@@ -257,4 +261,6 @@ def make_dataset(
     if mask_type is not None:
         masks = mask_dataset(height, width, mask_type, pipeline_seed)
         ds = tf.data.Dataset.zip(ds, masks).map(lambda example, mask: {**example, "mask": mask})
-    return ds.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
+    return ds.batch(batch_size, drop_remainder=training or drop_remainder).prefetch(
+        tf.data.AUTOTUNE
+    )

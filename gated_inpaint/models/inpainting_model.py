@@ -11,6 +11,8 @@ from gated_inpaint.models.generator import InpaintGenerator
 
 LOSS_NAMES = ("d_loss", "g_loss", "g_adv_loss", "l1_coarse", "l1_fine")
 EVAL_METRIC_NAMES = ("l1", "psnr", "ssim")
+# Strategies that place each replica's variables on its own device.
+_DEVICE_PER_REPLICA = (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
 def paste(generated, image, mask):
@@ -81,17 +83,42 @@ class InpaintingModel(keras.Model):
         self.eval_trackers = {name: keras.metrics.Mean(name=name) for name in EVAL_METRIC_NAMES}
         self.g_optimizer = None
         self.d_optimizer = None
+        self.xla_scope = None
+        self._compiled_generator = None
 
-    def compile(self, g_optimizer, d_optimizer, **kwargs):
-        """Sets the two optimizers (create them inside the strategy scope).
+    def compile(self, g_optimizer, d_optimizer, jit_compile: bool = False, **kwargs):
+        """Sets the two optimizers (create them inside the strategy scope) and XLA compilation.
 
         Passing one optimizer as both reproduces the official trainer, whose single Adam
         serves D and G: its update count, and so Adam's bias correction, then advances
         twice a step (D at count 2t-1, G at 2t in step t).
+
+        `jit_compile=True` compiles with XLA, as a TPU must (static shapes, no host ops).
+        What is compiled depends on the strategy, recorded in `xla_scope`:
+
+        - `"step"`: the whole D+G step (spectral-norm updates and contextual attention
+          included) is one XLA program; the default and one-device strategies, and
+          `TPUStrategy`, which compiles every step anyway (Keras' own flag stays off there).
+        - `"generator"`: `MirroredStrategy` and `MultiWorkerMirroredStrategy` keep each
+          replica's variables on its own device, which one XLA program cannot reach, and
+          each spectral-norm `u` update is a cross-replica sync point, which cannot sit
+          inside a compiled function. So each replica compiles its generator's forward and
+          backward pass (most of the work); D and the optimizer updates run uncompiled.
+
+        Without it (`xla_scope` None) nothing is forced: the default is an explicit False
+        because Keras' `"auto"` would compile on GPU machines only.
         """
-        super().compile(**kwargs)
+        strategy = tf.distribute.get_strategy()
+        self.xla_scope = None
+        if jit_compile:
+            self.xla_scope = "generator" if isinstance(strategy, _DEVICE_PER_REPLICA) else "step"
+        keras_jit = self.xla_scope == "step" and not isinstance(strategy, tf.distribute.TPUStrategy)
+        super().compile(jit_compile=keras_jit, **kwargs)
         self.g_optimizer = g_optimizer
         self.d_optimizer = d_optimizer
+        self._compiled_generator = None
+        if self.xla_scope == "generator":
+            self._compiled_generator = tf.function(self.generator, jit_compile=True)
 
     def build(self, input_shape=None):
         """Creates the networks' weights and, once compiled, the optimizers' slots."""
@@ -134,7 +161,8 @@ class InpaintingModel(keras.Model):
     def generate(self, data):
         """`(x_stage1, x_stage2, completed)`, float32 `[B, H, W, 3]`, for a data dict."""
         image, mask, edge = data["image"], data["mask"], data.get("edge")
-        x_stage1, x_stage2 = self.generator(image, mask, edge)
+        generator = self._compiled_generator or self.generator
+        x_stage1, x_stage2 = generator(image, mask, edge)
         # Losses and the pasted image in float32 also under a mixed-precision policy.
         x_stage1, x_stage2 = tf.cast(x_stage1, tf.float32), tf.cast(x_stage2, tf.float32)
         return x_stage1, x_stage2, paste(x_stage2, image, mask)

@@ -60,6 +60,7 @@ class TrainConfig:
     strategy: str = "default"
     tpu: str | None = None
     steps_per_execution: int = 1
+    jit_compile: bool = False
     cnum: int = DEFAULT_CNUM
     d_cnum: int = 64
     g_lr: float = 1e-4

@@ -57,10 +57,22 @@ def make_optimizers(
     return shared, shared
 
 
+def needs_static_shapes(config: TrainConfig) -> bool:
+    """Whether the run is XLA-compiled (`--jit_compile`, or a TPU, which always compiles), and so
+    needs every batch the same shape: full batches only, validation included."""
+    return config.jit_compile or config.strategy == "tpu"
+
+
 def build_model(config: TrainConfig, policy: str = "float32") -> InpaintingModel:
-    """The compiled, built `InpaintingModel` (call inside the strategy scope)."""
+    """The compiled, built `InpaintingModel` (call inside the strategy scope).
+
+    Compiled with XLA (see `needs_static_shapes`), the contextual attention computes all its
+    scores at once: its row-block loop has block-dependent shapes that XLA cannot compile,
+    and XLA plans the memory of the whole step itself.
+    """
+    chunks = {"attention_chunk_elements": None} if needs_static_shapes(config) else {}
     model = InpaintingModel(
-        InpaintGenerator(cnum=config.cnum, guided=config.guided),
+        InpaintGenerator(cnum=config.cnum, guided=config.guided, **chunks),
         SNPatchGANDiscriminator(cnum=config.d_cnum, guided=config.guided),
         l1_coarse_weight=config.l1_coarse_weight,
         l1_fine_weight=config.l1_fine_weight,
@@ -70,6 +82,7 @@ def build_model(config: TrainConfig, policy: str = "float32") -> InpaintingModel
     model.compile(
         g_optimizer=g_optimizer,
         d_optimizer=d_optimizer,
+        jit_compile=config.jit_compile,
         steps_per_execution=config.steps_per_execution,
     )
     model.build()
@@ -180,6 +193,7 @@ def _datasets(config: TrainConfig, strategy, start_step: int, skipped: SkipCount
             training=False,
             seed=config.seed,
             input_context=context,
+            drop_remainder=needs_static_shapes(config),
             **common,
         )
 
