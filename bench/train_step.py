@@ -1,9 +1,11 @@
 """Time of one training step (one D + one G update) of the full-size DeepFill v2 model.
 
 Usage: python bench/train_step.py [--size 256] [--batch 4] [--steps 8] [--mixed_precision]
+    [--jit_compile]
 Synthetic images and union masks; the median and spread of the per-step wall time over
-`--steps` steps after two warm-up steps (the first one traces the graph). bench/run.py calls
-`measure` for its training rows.
+`--steps` steps after two warm-up steps (the first one traces the graph and, with
+`--jit_compile`, XLA-compiles it; its time is reported apart). bench/run.py calls `measure`
+for its training rows.
 """
 
 from __future__ import annotations
@@ -37,11 +39,14 @@ class StepTimer(keras.callbacks.Callback):
         self.times = []
 
 
-def measure(size: int, batch: int, steps: int, mixed_precision: bool) -> dict:
+def measure(
+    size: int, batch: int, steps: int, mixed_precision: bool, jit_compile: bool = False
+) -> dict:
     """Per-step wall times of `steps` steps after `WARMUP_STEPS`, in this process (it sets the
-    global dtype policy): `policy`, `median_s`, `min_s`, `max_s`, `steps`, `steps_per_s`."""
+    global dtype policy): `policy`, `median_s`, `min_s`, `max_s`, `steps`, `steps_per_s`, and
+    `first_step_s` (tracing, compiling and running the first step)."""
     policy = set_precision_policy(mixed_precision)
-    model = build_model(TrainConfig(data="", model_dir=""), policy)
+    model = build_model(TrainConfig(data="", model_dir="", jit_compile=jit_compile), policy)
     rng = np.random.default_rng(0)
     image = rng.uniform(-1, 1, (batch, size, size, 3)).astype("float32")
     masks = np.stack([random_mask(size, size, "union", rng) for _ in range(batch)])
@@ -57,6 +62,7 @@ def measure(size: int, batch: int, steps: int, mixed_precision: bool) -> dict:
         "max_s": max(times),
         "steps": len(times),
         "steps_per_s": 1 / median,
+        "first_step_s": timer.times[0],
     }
 
 
@@ -66,12 +72,13 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--mixed_precision", action="store_true")
+    parser.add_argument("--jit_compile", action="store_true", help="XLA-compile the step")
     args = parser.parse_args()
-    r = measure(args.size, args.batch, args.steps, args.mixed_precision)
+    r = measure(args.size, args.batch, args.steps, args.mixed_precision, args.jit_compile)
     print(
-        f"policy {r['policy']}  {args.size}x{args.size} batch {args.batch}: "
-        f"median {r['median_s']:.3f} s/step  min {r['min_s']:.3f}  max {r['max_s']:.3f}"
-        f"  ({r['steps']} steps)"
+        f"policy {r['policy']}{' XLA' if args.jit_compile else ''}  {args.size}x{args.size} "
+        f"batch {args.batch}: median {r['median_s']:.3f} s/step  min {r['min_s']:.3f}  "
+        f"max {r['max_s']:.3f}  ({r['steps']} steps; first step {r['first_step_s']:.1f} s)"
     )
 
 
