@@ -43,8 +43,7 @@ class Inpainter:
     polarity and thresholds) are in `gated_inpaint.inference.input_rules`.
 
     With a Keras generator the network runs in a `runners.GeneratorRunner`: the first call
-    traces the graph, a call with a new size traces once more with unknown sizes, and from
-    then on any size or batch size reuses that graph.
+    traces the graph, which every later call reuses, whatever its size or batch size.
 
     Large photos: images whose long side exceeds `hd_max_size` are filled as `hd_strategy`
     says (see `gated_inpaint.inference.hd_strategy`): by default the box around the holes plus

@@ -27,9 +27,8 @@ class Runner(Protocol):
 
 
 class GeneratorRunner:
-    """A Keras generator behind `inpaint_uint8_hd`, in a `tf.function(reduce_retracing=True)`:
-    the first call traces the graph, a call with a new size traces once more with unknown
-    sizes, and from then on any size or batch size reuses that graph.
+    """A Keras generator behind `inpaint_uint8_hd`, in a `tf.function` traced once, on its
+    first call, for any image size and batch size (its input signature has unknown sizes).
 
     Args:
         generator: an `InpaintGenerator` that takes RGB.
@@ -44,8 +43,10 @@ class GeneratorRunner:
     def __init__(self, generator: InpaintGenerator, hd: HDStrategy, precision: str):
         self.generator = with_precision(generator, precision)
         self.guided = self.generator.guided
+        maps = [tf.TensorSpec([None, None, None, 1], tf.uint8)] * (2 if self.guided else 1)
         self.graph = tf.function(
-            functools.partial(inpaint_uint8_hd, self.generator, hd=hd), reduce_retracing=True
+            functools.partial(inpaint_uint8_hd, self.generator, hd=hd),
+            input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8), *maps],
         )
         self.description = (
             f"cnum={generator.cnum}, hd_strategy={hd.strategy!r}, hd_max_size={hd.max_size}, "
@@ -55,5 +56,5 @@ class GeneratorRunner:
     def __call__(
         self, images: np.ndarray, masks: np.ndarray, edges: np.ndarray | None
     ) -> np.ndarray:
-        edges = None if edges is None else tf.constant(edges)
-        return self.graph(tf.constant(images), tf.constant(masks), edges).numpy()
+        inputs = [images, masks] + ([edges] if self.guided else [])
+        return self.graph(*[tf.constant(x, tf.uint8) for x in inputs]).numpy()
