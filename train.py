@@ -14,22 +14,23 @@ from __future__ import annotations
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from absl import app, flags, logging
 
-from absl import app, flags, logging  # noqa: E402
+from gated_inpaint.commands import train
+from gated_inpaint.commands.flags import absl_namespace, define_absl_flags
+from gated_inpaint.commands.startup import VERBOSE_FLAG, start_tensorflow
+from gated_inpaint.training.config import TrainConfig
 
-from gated_inpaint.commands import train  # noqa: E402
-from gated_inpaint.commands.flags import absl_namespace, define_absl_flags  # noqa: E402
-from gated_inpaint.training.config import TrainConfig  # noqa: E402
-from gated_inpaint.training.trainer import run_training  # noqa: E402
-from gated_inpaint.weights.run_folder import FLAGS_FILE  # noqa: E402
-
-define_absl_flags(train.FLAGS)
+define_absl_flags([*train.FLAGS, VERBOSE_FLAG])
 FLAGS = flags.FLAGS
 
 
 def main(argv):
     del argv
+    start_tensorflow(FLAGS.verbose)
+    from gated_inpaint.training.trainer import run_training
+    from gated_inpaint.weights.run_folder import FLAGS_FILE
+
     config = TrainConfig(**vars(absl_namespace(train.FLAGS)))
     os.makedirs(config.model_dir, exist_ok=True)
     with open(os.path.join(config.model_dir, FLAGS_FILE), "w") as f:

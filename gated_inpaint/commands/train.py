@@ -5,11 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from gated_inpaint.commands.flags import Flag
-from gated_inpaint.data.masks import MASK_TYPES
-from gated_inpaint.data.pipeline import CROP_MODES
-from gated_inpaint.training.config import TrainConfig
-from gated_inpaint.training.strategies import STRATEGIES
-from gated_inpaint.training.trainer import DISCRIMINATOR_INITS
+from gated_inpaint.data.options import CROP_MODES, MASK_TYPES
+from gated_inpaint.training.config import DISCRIMINATOR_INITS, STRATEGIES, TrainConfig
 
 REQUIRED = ("data", "model_dir")
 CHOICES = {

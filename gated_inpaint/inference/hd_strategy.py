@@ -19,42 +19,11 @@ change: known pixels keep their exact input values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import tensorflow as tf
 
+from gated_inpaint.inference.options import DEFAULT_HD, HDStrategy
 from gated_inpaint.inference.uint8_graph import inpaint_uint8
 from gated_inpaint.models.generator import InpaintGenerator
-
-HD_STRATEGIES = ("original", "crop", "resize")
-
-
-@dataclass(frozen=True)
-class HDStrategy:
-    """How photos with a long side above `max_size` px are filled (see the module docstring).
-
-    Args:
-        strategy: `"original"`, `"crop"` or `"resize"`.
-        max_size: the largest long side, in pixels, that the network is run at by `crop`
-            and `resize` (at least 64).
-        margin: `crop` only: pixels of context kept around the holes' box on each side.
-    """
-
-    strategy: str = "crop"
-    max_size: int = 1024
-    margin: int = 128
-
-    def __post_init__(self):
-        if self.strategy not in HD_STRATEGIES:
-            choices = ", ".join(HD_STRATEGIES)
-            raise ValueError(f"Unknown hd_strategy {self.strategy!r}: expected one of {choices}.")
-        if int(self.max_size) < 64:
-            raise ValueError(f"hd_max_size must be at least 64 pixels, got {self.max_size}.")
-        if int(self.margin) < 0:
-            raise ValueError(f"hd_margin must be 0 or more pixels, got {self.margin}.")
-
-
-DEFAULT_HD = HDStrategy()
 
 
 def inpaint_uint8_hd(

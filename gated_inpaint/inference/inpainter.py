@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from gated_inpaint.inference.hd_strategy import HDStrategy
 from gated_inpaint.inference.input_rules import (
     as_binary,
     as_rgb,
@@ -24,6 +23,7 @@ from gated_inpaint.inference.input_rules import (
 )
 from gated_inpaint.inference.litert_runner import LiteRTRunner
 from gated_inpaint.inference.onnx_runner import OnnxRunner
+from gated_inpaint.inference.options import HDStrategy
 from gated_inpaint.inference.runners import GeneratorRunner, Runner
 from gated_inpaint.inference.saved_model import SavedModelRunner
 from gated_inpaint.models.generator import InpaintGenerator

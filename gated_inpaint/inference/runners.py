@@ -9,7 +9,8 @@ from typing import Protocol
 import numpy as np
 import tensorflow as tf
 
-from gated_inpaint.inference.hd_strategy import HDStrategy, inpaint_uint8_hd
+from gated_inpaint.inference.hd_strategy import inpaint_uint8_hd
+from gated_inpaint.inference.options import HDStrategy
 from gated_inpaint.inference.precision import with_precision
 from gated_inpaint.models.generator import InpaintGenerator
 

@@ -9,9 +9,10 @@ import shutil
 import tensorflow as tf
 
 from gated_inpaint.inference import precision
-from gated_inpaint.inference.hd_strategy import DEFAULT_HD, HDStrategy
+from gated_inpaint.inference.options import DEFAULT_HD, HDStrategy
 from gated_inpaint.models import InpaintGenerator
-from gated_inpaint.serving.module import DEFAULT_MAX_PIXELS, InpaintServingModule
+from gated_inpaint.serving.module import InpaintServingModule
+from gated_inpaint.serving.options import DEFAULT_MAX_PIXELS
 from gated_inpaint.serving.staging import (
     OLD_PREFIX,
     remove_stale,

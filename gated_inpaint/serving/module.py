@@ -30,8 +30,13 @@ import functools
 
 import tensorflow as tf
 
-from gated_inpaint.inference.hd_strategy import DEFAULT_HD, HDStrategy, inpaint_uint8_hd
-from gated_inpaint.inference.saved_model import SERVING_SIGNATURE, TENSOR_SIGNATURE
+from gated_inpaint.inference.hd_strategy import inpaint_uint8_hd
+from gated_inpaint.inference.options import (
+    DEFAULT_HD,
+    SERVING_SIGNATURE,
+    TENSOR_SIGNATURE,
+    HDStrategy,
+)
 from gated_inpaint.models import InpaintGenerator
 from gated_inpaint.serving.graph_checks import (
     after_checks,
@@ -40,8 +45,8 @@ from gated_inpaint.serving.graph_checks import (
     same_size_checks,
     with_rank,
 )
+from gated_inpaint.serving.options import DEFAULT_MAX_PIXELS
 
-DEFAULT_MAX_PIXELS = 4096 * 4096
 BYTES_THRESHOLD = 127  # decoded mask/edge value above which a pixel is hole/edge
 
 

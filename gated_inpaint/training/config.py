@@ -1,10 +1,14 @@
-"""`TrainConfig`: every setting of a training run, with the official DeepFill v2 defaults."""
+"""`TrainConfig`: every setting of a training run, with the official DeepFill v2 defaults, and
+the choices of its settings; importable without TensorFlow (train.py's --help shows them)."""
 
 from __future__ import annotations
 
 import dataclasses
 
-from gated_inpaint.models.generator import DEFAULT_CNUM
+from gated_inpaint.models.options import DEFAULT_CNUM
+
+STRATEGIES = ("default", "one_device", "mirrored", "multi_worker", "tpu")  # strategies.py
+DISCRIMINATOR_INITS = ("official", "scratch")  # how trainer.py starts D with an official G
 
 
 @dataclasses.dataclass

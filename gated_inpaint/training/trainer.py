@@ -15,13 +15,12 @@ from absl import logging
 from gated_inpaint.data.pipeline import SkipCounter, make_dataset
 from gated_inpaint.models import InpaintGenerator, InpaintingModel, SNPatchGANDiscriminator
 from gated_inpaint.training import callbacks, strategies
-from gated_inpaint.training.config import TrainConfig
+from gated_inpaint.training.config import DISCRIMINATOR_INITS, TrainConfig
 from gated_inpaint.weights.official import CheckpointMismatchError, load_official_checkpoint
 from gated_inpaint.weights.run_folder import network_variables
 
 CHECKPOINTS_TO_KEEP = 3
 ADAM_EPSILON = 1e-8  # TF1 AdamOptimizer's default, which the official trainer uses
-DISCRIMINATOR_INITS = ("official", "scratch")
 
 
 def set_precision_policy(mixed_precision: bool) -> str:

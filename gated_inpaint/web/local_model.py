@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from gated_inpaint.inference.inpainter import Inpainter
 from gated_inpaint.inference.saved_model import SavedModelRunner
-from gated_inpaint.serving.module import DEFAULT_MAX_PIXELS
+from gated_inpaint.serving.options import DEFAULT_MAX_PIXELS
 from gated_inpaint.web.decoding import decode_instance
 from gated_inpaint.web.request_error import RequestError
 from gated_inpaint.web.rest_api import (
