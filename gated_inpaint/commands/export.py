@@ -170,6 +170,7 @@ def run(args: argparse.Namespace) -> str:
             max_pixels=DEFAULT_MAX_PIXELS if args.max_pixels is None else args.max_pixels,
             hd=hd_from_args(args),
             compute_precision=args.precision,
+            jit_compile=args.jit_compile,
         )
     export = export_litert if args.format == "litert" else export_onnx
     limit = {} if args.max_pixels is None else {"max_pixels": args.max_pixels}

@@ -49,7 +49,15 @@ PRECISION_FLAG = Flag(
     choices=tuple(PRECISIONS),
 )
 
-INFERENCE_FLAGS = (*HD_FLAGS, PRECISION_FLAG)
+JIT_COMPILE_FLAG = Flag(
+    "jit_compile",
+    "Compile the network with XLA, once for each image size it meets: faster for images of a "
+    "few fixed sizes, mostly on GPUs (a first image of each size takes seconds more).",
+    kind=bool,
+    default=False,
+)
+
+INFERENCE_FLAGS = (*HD_FLAGS, PRECISION_FLAG, JIT_COMPILE_FLAG)
 
 
 def hd_from_args(args: argparse.Namespace) -> HDStrategy:

@@ -19,10 +19,13 @@ change: known pixels keep their exact input values.
 
 from __future__ import annotations
 
+import functools
+
 import tensorflow as tf
 
 from gated_inpaint.inference.options import DEFAULT_HD, HDStrategy
 from gated_inpaint.inference.uint8_graph import inpaint_uint8
+from gated_inpaint.inference.xla import compiled_inpaint_uint8
 from gated_inpaint.models.generator import InpaintGenerator
 
 
@@ -32,6 +35,7 @@ def inpaint_uint8_hd(
     masks: tf.Tensor,
     edges: tf.Tensor | None = None,
     hd: HDStrategy = DEFAULT_HD,
+    jit_compile: bool = False,
 ) -> tf.Tensor:
     """`uint8_graph.inpaint_uint8` with a high-resolution strategy for large images.
 
@@ -39,6 +43,8 @@ def inpaint_uint8_hd(
         generator, images, masks, edges: as for `uint8_graph.inpaint_uint8` (uint8 RGB
             `[B, H, W, 3]`, masks `[B, H, W, 1]` nonzero = hole, optional edges likewise).
         hd: the strategy; images with `max(H, W) <= hd.max_size` are filled whole.
+        jit_compile: run `inpaint_uint8` compiled by XLA (see `xla`; `generator` from
+            `xla.compilable`).
 
     Returns:
         uint8 `[B, H, W, 3]`: the input with its hole pixels filled. Large images are
@@ -49,8 +55,13 @@ def inpaint_uint8_hd(
     ones); each piece chooses its network input (whole, region, or region scaled down),
     goes through the network and is pasted back.
     """
+    fill = (
+        compiled_inpaint_uint8(generator)
+        if jit_compile
+        else functools.partial(inpaint_uint8, generator)
+    )
     if hd.strategy == "original":
-        return inpaint_uint8(generator, images, masks, edges)
+        return fill(*[x for x in (images, masks, edges) if x is not None])
     parts = [tf.convert_to_tensor(x) for x in [images, masks] + ([] if edges is None else [edges])]
     batch, height, width = tf.shape(images)[0], tf.shape(images)[1], tf.shape(images)[2]
     large = tf.maximum(height, width) > hd.max_size
@@ -72,7 +83,7 @@ def inpaint_uint8_hd(
         size = tf.shape(region[0])[1:3]
         scaled = tf.reduce_max(size) > hd.max_size
         network_input = tf.cond(scaled, lambda: _scaled_down(region, hd.max_size), lambda: region)
-        filled = inpaint_uint8(generator, *network_input)
+        filled = fill(*network_input)
         filled = tf.cond(scaled, lambda: _scaled_up(filled, size), lambda: filled)
         pasted = tf.pad(filled, [[0, 0], [top, height - bottom], [left, width - right], [0, 0]])
         return tf.where(hole, pasted, items[0])

@@ -37,6 +37,7 @@ from gated_inpaint.inference.options import (
     TENSOR_SIGNATURE,
     HDStrategy,
 )
+from gated_inpaint.inference.xla import compilable
 from gated_inpaint.models import InpaintGenerator
 from gated_inpaint.serving.graph_checks import (
     after_checks,
@@ -101,6 +102,8 @@ class InpaintServingModule(tf.Module):
             as the variable `max_pixels`. Images above `hd.max_size` run at most at that
             size with the default `crop` strategy (see `hd_strategy`).
         hd: how images larger than `hd.max_size` are filled (`hd_strategy.HDStrategy`).
+        jit_compile: the network step compiled by XLA at each size it meets (`inference.xla`),
+            e.g. for TF Serving on GPU; the generator is then copied by `xla.compilable`.
     """
 
     def __init__(
@@ -108,6 +111,7 @@ class InpaintServingModule(tf.Module):
         generator: InpaintGenerator,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         hd: HDStrategy = DEFAULT_HD,
+        jit_compile: bool = False,
     ):
         super().__init__(name="gated_inpaint")
         if max_pixels < 1:
@@ -115,8 +119,12 @@ class InpaintServingModule(tf.Module):
         # The tf.Variables behind the Keras weights are tracked (saved). Tracking the Keras
         # model or its keras.Variables instead would add Keras' serving function, or a
         # second copy of every variable that a TF1 Session (TF Serving) never restores.
+        if jit_compile:
+            generator = compilable(generator)
         self.generator_weights = [w.value for w in generator.weights]
-        self._inpaint = functools.partial(inpaint_uint8_hd, generator, hd=hd)
+        self._inpaint = functools.partial(
+            inpaint_uint8_hd, generator, hd=hd, jit_compile=jit_compile
+        )
         self.max_pixels = tf.Variable(max_pixels, dtype=tf.int64, trainable=False)
         self.guided = generator.guided
         planes = ["mask", "edge"] if self.guided else ["mask"]
