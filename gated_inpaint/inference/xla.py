@@ -17,9 +17,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-import keras
 import tensorflow as tf
 
+from gated_inpaint.inference.options import PRECISIONS
+from gated_inpaint.inference.precision import dtype_policy
 from gated_inpaint.inference.uint8_graph import inpaint_uint8
 from gated_inpaint.models.generator import InpaintGenerator
 
@@ -29,13 +30,12 @@ def compilable(generator: InpaintGenerator) -> InpaintGenerator:
     dtype policy whose attention computes all its scores at once."""
     if generator.attention_chunk_elements is None:
         return generator
-    copy = InpaintGenerator(
-        cnum=generator.cnum,
-        guided=generator.guided,
-        attention_chunk_elements=None,
-        dtype=keras.DTypePolicy(generator.dtype_policy.name),
-    )
-    copy.build((1, None, None, 3))
+    precisions = {policy: name for name, policy in PRECISIONS.items()}
+    with dtype_policy(precisions[generator.dtype_policy.name]):  # the sublayers' policy too
+        copy = InpaintGenerator(
+            cnum=generator.cnum, guided=generator.guided, attention_chunk_elements=None
+        )
+        copy.build((1, None, None, 3))
     copy.set_weights(generator.get_weights())
     return copy
 

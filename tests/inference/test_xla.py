@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from gated_inpaint import Inpainter, testing
+from gated_inpaint.inference.precision import with_precision
 from gated_inpaint.inference.xla import compilable, compiled_inpaint_uint8
 from gated_inpaint.serving.export import export_saved_model
 
@@ -59,7 +60,14 @@ def test_chunked_attention_is_refused():
     generator = testing.tiny_generator(cnum=4)
     with pytest.raises(ValueError, match="xla.compilable"):
         compiled_inpaint_uint8(generator)
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_compilable_copy_keeps_weights_and_precision(precision):
+    generator = with_precision(testing.tiny_generator(cnum=4), precision)
     copy = compilable(generator)
     assert copy.attention_chunk_elements is None and compilable(copy) is copy
+    layers = [copy.contextual_attention, *copy.conv_layers().values()]
+    assert {layer.compute_dtype for layer in layers} == {generator.compute_dtype}
     for ours, theirs in zip(copy.weights, generator.weights, strict=True):
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
