@@ -23,14 +23,16 @@ def _inputs(height, width, seed=0):
 
 
 @pytest.mark.parametrize(
-    "guided, hd_strategy", [(False, "original"), (True, "crop")], ids=["original", "guided-crop"]
+    "guided, hd_strategy, size",
+    [(False, "original", (40, 56)), (True, "crop", (72, 96))],  # 96 > hd_max_size: a crop
+    ids=["original", "guided-crop"],
 )
-def test_compiled_inpainter_matches_the_uncompiled_one(guided, hd_strategy):
+def test_compiled_inpainter_matches_the_uncompiled_one(guided, hd_strategy, size):
     generator = testing.tiny_generator(cnum=8, guided=guided)
     options = {"hd_strategy": hd_strategy, "hd_max_size": 64}
     compiled = Inpainter(generator, jit_compile=True, **options)
     plain = Inpainter(generator, **options)
-    for height, width in [(40, 56), (72, 96)]:  # the second is above hd_max_size
+    for height, width in [size, (size[0] + 8, size[1] - 8)]:
         image, mask = _inputs(height, width)
         edge = np.zeros_like(mask) if guided else None
         expected = plain.inpaint(image, mask, edge)
