@@ -11,7 +11,7 @@ import tensorflow as tf  # noqa: E402
 
 from gated_inpaint.inference.uint8_graph import inpaint_uint8  # noqa: E402
 from gated_inpaint.models import InpaintGenerator  # noqa: E402
-from gated_inpaint.testing import amplify_weights  # noqa: E402
+from gated_inpaint.testing import amplify_weights, save_image, smooth_photo  # noqa: E402
 
 PARITY_ENV = "GATED_INPAINT_PARITY_DIR"
 
@@ -87,3 +87,24 @@ def expected(generator, data):
         "batch": inpaint_uint8(generator, images, masks).numpy(),
         "single": [inpaint_uint8(generator, i[None], m[None]).numpy()[0] for i, m in pairs],
     }
+
+
+@pytest.fixture(scope="module")
+def training_run(tmp_path_factory):
+    """A training run's folder as train.py leaves it: a checkpoint of a cnum=4, d_cnum=4 model
+    (at step 0) and the flags.txt absl writes; two images in `images/` beside it."""
+    from gated_inpaint.training.config import TrainConfig
+    from gated_inpaint.training.trainer import build_model, make_checkpoint
+
+    folder = tmp_path_factory.mktemp("training")
+    images = folder / "images"
+    images.mkdir()
+    for i in range(2):
+        save_image(smooth_photo(24, 32, seed=i), images / f"photo{i}.png")
+    run = folder / "run"
+    config = TrainConfig(data=str(images), model_dir=str(run), cnum=4, d_cnum=4)
+    tf.train.CheckpointManager(make_checkpoint(build_model(config)), str(run), 1).save()
+    flags = ("--data={data}", "--model_dir={model_dir}", "--cnum=4", "--d_cnum=4", "--noguided",
+             "--noofficial_optimizer", "--image_size=256")  # fmt: skip
+    (run / "flags.txt").write_text("\n".join(flags).format(**vars(config)) + "\n")
+    return run

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from absl import app
 from absl import flags as absl_flags
 
 
@@ -80,3 +82,28 @@ def absl_namespace(
 ) -> argparse.Namespace:
     """The parsed values of `flags` as the Namespace argparse would give."""
     return argparse.Namespace(**{flag.name: flag_values[flag.name].value for flag in flags})
+
+
+def _exiting_zero(help_flag: type[absl_flags.BooleanFlag]) -> type[absl_flags.BooleanFlag]:
+    """`help_flag` (one of absl's help flags, which exit 1 once the help is printed), exiting 0."""
+
+    class ExitingZero(help_flag):
+        def __init__(self) -> None:
+            super().__init__()
+            self.allow_override = True  # replaces absl's own flag of the same name
+
+        def parse(self, argument: str) -> None:
+            try:
+                super().parse(argument)
+            except SystemExit:  # raised only after printing the help
+                sys.exit(0)
+
+    return ExitingZero
+
+
+def define_help_flags_exiting_zero(flag_values: absl_flags.FlagValues = absl_flags.FLAGS) -> None:
+    """Makes `--help` (`-?`, `--helpshort`) and `--helpfull` exit with status 0, not absl's 1:
+    asking for help is not an error. Call before `app.run`."""
+    app.define_help_flags()
+    for help_flag in (app.HelpFlag, app.HelpshortFlag, app.HelpfullFlag):
+        absl_flags.DEFINE_flag(_exiting_zero(help_flag)(), flag_values=flag_values)

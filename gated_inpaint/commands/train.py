@@ -1,20 +1,18 @@
-"""The flags of `train.py`: one per `TrainConfig` field, whose default and type they take."""
+"""`train.py`: its flags, one per `TrainConfig` field, whose default, type and choices they
+take, and the command that runs them."""
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import sys
+
+from absl import logging
 
 from gated_inpaint.commands.flags import Flag
-from gated_inpaint.data.options import CROP_MODES, MASK_TYPES
-from gated_inpaint.training.config import DISCRIMINATOR_INITS, STRATEGIES, TrainConfig
+from gated_inpaint.training.config import CHOICES, TrainConfig
 
 REQUIRED = ("data", "model_dir")
-CHOICES = {
-    "crop": CROP_MODES,
-    "strategy": STRATEGIES,
-    "mask_type": MASK_TYPES,
-    "init_discriminator": DISCRIMINATOR_INITS,
-}
 HELP = {
     "data": "Training images: a directory (searched recursively), a .flist file (one image path "
     "a line) or tfds:NAME[:SPLIT], e.g. tfds:places365_small.",
@@ -80,3 +78,27 @@ FLAGS = tuple(
     )
     for field in dataclasses.fields(TrainConfig)
 )
+
+
+def run(args: argparse.Namespace, flags_text: str | None = None) -> int:
+    """Trains with train.py's flags `args`, writing `flags_text` as the run's `flags.txt`.
+
+    Returns the exit status: 0 when done; 1 after printing the error (a bad flag, data source
+    or run folder, which fail before anything is written; or a NaN loss) on stderr as one
+    paragraph, `train.py: error: ...`; 128 + N after signal N, with a checkpoint saved.
+    """
+    from gated_inpaint.training.trainer import run_training
+
+    try:
+        result = run_training(TrainConfig(**vars(args)), flags_text=flags_text)
+    except (ValueError, FileNotFoundError, FloatingPointError) as error:
+        print(f"train.py: error: {error}", file=sys.stderr)
+        logging.debug("Traceback (shown with --verbosity=1):", exc_info=True)
+        return 1
+    if result["interrupted_by"] is not None:
+        logging.info(
+            "Interrupted at step %d; checkpoint saved. Run the same command to resume.",
+            result["step"],
+        )
+        return 128 + result["interrupted_by"]
+    return 0

@@ -19,6 +19,36 @@ def parse_tfds(source: str) -> tuple[str, str]:
     return match["name"], match["split"] or "train"
 
 
+def tfds_builder(source: str, data_dir: str | None, download: bool):
+    """The `tfds` builder of `source`, checked: the dataset exists, is prepared in `data_dir`
+    (or `download` allows preparing it) and has an "image" feature. Downloads nothing.
+
+    Raises:
+        ValueError: no such dataset, or no image feature.
+        FileNotFoundError: not prepared and `download` is False (the message says how to fix).
+    """
+    import tensorflow_datasets as tfds
+
+    name, _ = parse_tfds(source)
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except tfds.core.registered.DatasetNotFoundError as e:
+        raise ValueError(f"{source!r}: TFDS has no dataset named {name!r}.") from e
+    if not builder.is_prepared() and not download:
+        raise FileNotFoundError(
+            f"TFDS dataset {name!r} is not prepared in {builder.data_dir} "
+            f"(data_dir={data_dir!r}; unset means $TFDS_DATA_DIR or ~/tensorflow_datasets). "
+            "Nothing is downloaded unless asked: run with --tfds_download "
+            f"(tfds_download=True), or prepare it first with `tfds build {name} "
+            "--data_dir=DIR`, or pass --data_dir pointing at a folder that already holds it."
+        )
+    if "image" not in builder.info.features:
+        raise ValueError(
+            f"{source!r} has no 'image' feature (features: {sorted(builder.info.features)})."
+        )
+    return builder
+
+
 def tfds_records(
     source: str,
     data_dir: str | None,
@@ -30,25 +60,10 @@ def tfds_records(
     """Encoded images of a TFDS split as {"name": tfds_id, "data": bytes, "edge": ""}."""
     import tensorflow_datasets as tfds
 
-    name, split = parse_tfds(source)
-    try:
-        builder = tfds.builder(name, data_dir=data_dir)
-    except tfds.core.registered.DatasetNotFoundError as e:
-        raise ValueError(f"{source!r}: TFDS has no dataset named {name!r}.") from e
+    builder = tfds_builder(source, data_dir, download)
     if not builder.is_prepared():
-        if not download:
-            raise FileNotFoundError(
-                f"TFDS dataset {name!r} is not prepared in {builder.data_dir} "
-                f"(data_dir={data_dir!r}; unset means $TFDS_DATA_DIR or ~/tensorflow_datasets). "
-                "Nothing is downloaded unless asked: run with --tfds_download "
-                f"(tfds_download=True), or prepare it first with `tfds build {name} "
-                "--data_dir=DIR`, or pass --data_dir pointing at a folder that already holds it."
-            )
         builder.download_and_prepare()
-    if "image" not in builder.info.features:
-        raise ValueError(
-            f"{source!r} has no 'image' feature (features: {sorted(builder.info.features)})."
-        )
+    _, split = parse_tfds(source)
     if input_context is not None and input_context.num_input_pipelines > 1:
         split = tfds.even_splits(split, n=input_context.num_input_pipelines)[
             input_context.input_pipeline_id

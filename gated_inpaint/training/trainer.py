@@ -16,8 +16,9 @@ from gated_inpaint.data.pipeline import SkipCounter, make_dataset
 from gated_inpaint.models import InpaintGenerator, InpaintingModel, SNPatchGANDiscriminator
 from gated_inpaint.training import callbacks, strategies
 from gated_inpaint.training.config import DISCRIMINATOR_INITS, TrainConfig
+from gated_inpaint.training.start_checks import check_training_start
 from gated_inpaint.weights.official import CheckpointMismatchError, load_official_checkpoint
-from gated_inpaint.weights.run_folder import network_variables
+from gated_inpaint.weights.run_folder import network_variables, write_train_flags
 
 CHECKPOINTS_TO_KEEP = 3
 ADAM_EPSILON = 1e-8  # TF1 AdamOptimizer's default, which the official trainer uses
@@ -48,15 +49,10 @@ def make_optimizers(
     config: TrainConfig, policy: str = "float32"
 ) -> tuple[keras.optimizers.Optimizer, keras.optimizers.Optimizer]:
     """`(g_optimizer, d_optimizer)`: an Adam each or, with `official_optimizer`, one Adam
-    serving both (at `g_lr`, which must then equal `d_lr`), as the official trainer; under
-    `mixed_float16` wrapped for loss scaling."""
+    serving both (at `g_lr`, which `TrainConfig` then makes equal `d_lr`), as the official
+    trainer; under `mixed_float16` wrapped for loss scaling."""
     if not config.official_optimizer:
         return _optimizer(config.g_lr, config, policy), _optimizer(config.d_lr, config, policy)
-    if config.g_lr != config.d_lr:
-        raise ValueError(
-            f"--official_optimizer uses one Adam for both networks, so --g_lr={config.g_lr} "
-            f"and --d_lr={config.d_lr} must be equal."
-        )
     shared = _optimizer(config.g_lr, config, policy)
     return shared, shared
 
@@ -156,11 +152,6 @@ def _datasets(config: TrainConfig, strategy, start_step: int, skipped: SkipCount
     The training order is seeded by `(seed, start_step)`: a resumed run continues with a
     new deterministic order rather than replaying the images of the steps already done.
     """
-    if config.batch_size % strategy.num_replicas_in_sync:
-        raise ValueError(
-            f"--batch_size={config.batch_size} (the global batch) must be divisible by the "
-            f"{strategy.num_replicas_in_sync} replicas of --strategy={config.strategy}."
-        )
     common = dict(
         image_size=config.image_size,
         crop=config.crop,
@@ -205,22 +196,48 @@ def _datasets(config: TrainConfig, strategy, start_step: int, skipped: SkipCount
     return train, val, next(iter(sample))
 
 
-def run_training(config: TrainConfig, strategy: tf.distribute.Strategy | None = None) -> dict:
+def run_training(
+    config: TrainConfig,
+    strategy: tf.distribute.Strategy | None = None,
+    flags_text: str | None = None,
+) -> dict:
     """Trains until `config.max_steps`, resuming from the latest checkpoint in `model_dir`.
+
+    Everything that can fail at the start (the strategy, data sources, the run folder, the
+    model, the checkpoint to resume or initialise from, the datasets) is done before the
+    first write into `model_dir`: a failed start leaves it as it was, or absent.
+
+    Args:
+        config: the run's settings.
+        strategy: overrides `config.strategy` (tests pass their own).
+        flags_text: written to `model_dir/flags.txt` once training starts (train.py passes
+            its resolved flags); None writes no such file.
 
     Returns:
         `{"step": final step, "interrupted_by": signal number or None, "history": ...}`.
+
+    Raises:
+        FileNotFoundError, ValueError: a bad start (see `check_training_start`), in one
+            paragraph naming the flag.
     """
+    # First: MultiWorkerMirroredStrategy must be made before TensorFlow runs any op.
     strategy = strategy or strategies.make_strategy(config.strategy, config.tpu)
+    check_training_start(config)
+    if config.batch_size % strategy.num_replicas_in_sync:
+        raise ValueError(
+            f"--batch_size={config.batch_size} (the global batch) must be divisible by the "
+            f"{strategy.num_replicas_in_sync} replicas of --strategy={config.strategy}."
+        )
     previous_policy = keras.mixed_precision.global_policy()
     try:
-        return _train(config, strategy, set_precision_policy(config.mixed_precision))
+        return _train(config, strategy, set_precision_policy(config.mixed_precision), flags_text)
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)
 
 
-def _train(config: TrainConfig, strategy: tf.distribute.Strategy, policy: str) -> dict:
-    os.makedirs(config.model_dir, exist_ok=True)
+def _train(
+    config: TrainConfig, strategy: tf.distribute.Strategy, policy: str, flags_text: str | None
+) -> dict:
     with strategy.scope():
         model = build_model(config, policy)
     checkpoint = make_checkpoint(model)
@@ -235,6 +252,9 @@ def _train(config: TrainConfig, strategy: tf.distribute.Strategy, policy: str) -
 
     skipped = SkipCounter()
     train, val, sample = _datasets(config, strategy, start_step, skipped)
+    tf.io.gfile.makedirs(config.model_dir)  # the first write (gs:// too)
+    if flags_text is not None and strategies.is_chief(strategy):
+        write_train_flags(config.model_dir, flags_text)
     saver = callbacks.CheckpointAndStop(manager, config.save_every_steps, config.max_steps)
     run_callbacks = [
         callbacks.NaNGuard(),

@@ -1,5 +1,8 @@
 """A training run's folder (`train.py --model_dir`): its checkpoints and `flags.txt`.
 
+The folder may be on any file system TensorFlow reads (`gs://bucket/run` on a TPU VM), so its
+files are read and written through `tf.io.gfile`.
+
 Checkpoints name each network variable by layer, e.g. `generator/conv1/kernel` or
 `discriminator/conv1/u`, so they do not depend on Keras' auto-numbered model names; the
 trainer writes them and the exporter reads the generator's part back.
@@ -42,20 +45,36 @@ def network_variables(
     return named
 
 
+NETWORK_FLAGS = {"cnum": int, "d_cnum": int, "guided": bool, "official_optimizer": bool}
+"""The flags that fix what a run's checkpoints hold: its networks' shapes and its optimizers."""
+
+
 def read_train_flags(model_dir: str) -> dict:
-    """`cnum` and `guided` from the `flags.txt` train.py writes into `model_dir` ({} if none)."""
+    """The `NETWORK_FLAGS` found in the `flags.txt` train.py writes into `model_dir` ({} if
+    none): ints from `--cnum=48`, bools from `--guided` / `--noguided`."""
     path = os.path.join(model_dir, FLAGS_FILE)
-    if not os.path.exists(path):
+    if not tf.io.gfile.exists(path):
         return {}
     found = {}
-    with open(path) as f:
+    with tf.io.gfile.GFile(path) as f:
         for line in f:
             line = line.strip()
-            if match := re.fullmatch(r"--cnum=(\d+)", line):
-                found["cnum"] = int(match[1])
-            elif line in ("--guided", "--noguided"):
-                found["guided"] = line == "--guided"
+            for name, kind in NETWORK_FLAGS.items():
+                if kind is bool and line in (f"--{name}", f"--no{name}"):
+                    found[name] = line == f"--{name}"
+                elif kind is int and (match := re.fullmatch(rf"--{name}=(\d+)", line)):
+                    found[name] = int(match[1])
     return found
+
+
+def write_train_flags(model_dir: str, text: str) -> None:
+    """Writes a run's resolved flags to `model_dir/flags.txt` (replacing an older copy whole:
+    through a temporary file renamed into place)."""
+    path = os.path.join(model_dir, FLAGS_FILE)
+    partial = path + ".partial"
+    with tf.io.gfile.GFile(partial, "w") as f:
+        f.write(text)
+    tf.io.gfile.rename(partial, path, overwrite=True)
 
 
 def generator_from_model_dir(

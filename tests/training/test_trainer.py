@@ -27,6 +27,7 @@ from gated_inpaint.training.trainer import (
     make_optimizers,
     run_training,
 )
+from gated_inpaint.weights.run_folder import read_train_flags
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TINY_FLAGS = [
@@ -85,6 +86,19 @@ def test_run_writes_checkpoints_and_summaries_then_resumes(image_dir, tmp_path):
     for name in kernels:
         np.testing.assert_array_equal(at_6[name], at_4[name], err_msg=name)
     assert run_training(_config(image_dir, tmp_path, max_steps=6))["step"] == 6
+
+
+def test_a_run_on_a_remote_file_system_writes_and_resumes_there(image_dir, tmp_path, monkeypatch):
+    """`ram://` is TensorFlow's in-memory file system; it stands for `gs://` on a TPU VM, which
+    Python's own file functions cannot write either."""
+    monkeypatch.chdir(tmp_path)  # where a local "ram:" folder would appear
+    model_dir = "ram://runs/remote"
+    config = _config(image_dir, model_dir, val_data=None, max_steps=2)
+    run_training(config, flags_text="--cnum=8\n--d_cnum=8\n")
+    assert tf.train.latest_checkpoint(model_dir).endswith("ckpt-2")
+    assert read_train_flags(model_dir) == {"cnum": 8, "d_cnum": 8}
+    assert not os.path.exists("ram:")
+    assert run_training(dataclasses.replace(config, max_steps=3))["step"] == 3
 
 
 def test_checkpoint_from_another_model_is_explained(image_dir, tmp_path):
