@@ -11,6 +11,8 @@ write back every line of it that is not one of these.
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import re
 import sys
@@ -35,9 +37,11 @@ START_UP_LINES = re.compile(
 
 
 def start_tensorflow(verbose: bool = False) -> None:
-    """Imports TensorFlow and lists its devices; unless `verbose`, hides C++ information lines
-    (`TF_CPP_MIN_LOG_LEVEL=1`, if not set) and the start-up lines above, while its warnings
-    and errors, and any other line, still show. Does nothing once TensorFlow is imported."""
+    """Imports TensorFlow and lists its devices; unless `verbose`, hides its information
+    lines (C++: `TF_CPP_MIN_LOG_LEVEL=1` if not set; Python: the INFO records that its own
+    files log, e.g. what saving a SavedModel does, which absl's handler shows in the root
+    scripts) and the start-up lines above. Its warnings and errors, and any other line
+    (train.py's progress), still show. Does nothing once TensorFlow is imported."""
     if "tensorflow" in sys.modules:
         return
     if verbose:
@@ -62,3 +66,10 @@ def start_tensorflow(verbose: bool = False) -> None:
             lines = captured.read().decode(errors="replace").splitlines(keepends=True)
             sys.stderr.write("".join(line for line in lines if not START_UP_LINES.search(line)))
             sys.stderr.flush()
+    for logger in (tf.get_logger(), logging.getLogger("absl")):
+        logger.addFilter(functools.partial(_not_tensorflow_info, os.path.dirname(tf.__file__)))
+
+
+def _not_tensorflow_info(package: str, record: logging.LogRecord) -> bool:
+    """False for a record below WARNING logged from a file under `package`."""
+    return record.levelno >= logging.WARNING or not record.pathname.startswith(package)

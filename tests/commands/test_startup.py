@@ -77,6 +77,16 @@ def test_start_up_lines_hidden_unless_verbose(weights, tmp_path):
     assert any(START_UP_LINES.search(line) for line in verbose.stderr.splitlines())
 
 
+def test_export_py_prints_the_path_only(weights, tmp_path):
+    """absl shows TensorFlow's Python information lines (what saving a SavedModel does)."""
+    command = [sys.executable, os.path.join(ROOT, "export.py"), f"--weights={weights}"]
+    done = subprocess.run(
+        [*command, f"--export_dir={tmp_path}"], capture_output=True, text=True, env=ENV
+    )
+    assert done.returncode == 0, done.stderr
+    assert (done.stdout.strip(), done.stderr) == (str(tmp_path / "1"), "")
+
+
 def test_start_up_lines_are_told_from_real_ones():
     hidden = [
         "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
