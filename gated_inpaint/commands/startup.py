@@ -1,12 +1,13 @@
-"""Starting TensorFlow for a command: its start-up lines kept off the terminal unless
-`--verbose`.
+"""Starting TensorFlow for a command: its start-up and information lines kept off the
+terminal unless `--verbose`.
 
 On import and on its first device query TensorFlow's C++ side writes to the process's stderr
 (file descriptor 2), before and around `absl::InitializeLog`, so `TF_CPP_MIN_LOG_LEVEL` does
 not hold all of it back: that oneDNN is on, that no CUDA driver was found, which CPU
 instructions the binary could use, and on CPU-only machines an error line, `failed call to
 cuInit`. The commands import TensorFlow with descriptor 2 redirected to a temporary file, then
-write back every line of it that is not one of these.
+write back every line of it that is not one of these. (`TF_CPP_MIN_LOG_LEVEL` does hold back
+the `cuInit` line, but only at 3, which hides every C++ error too.)
 """
 
 from __future__ import annotations
