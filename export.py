@@ -21,23 +21,22 @@ Every flag: `python export.py --helpfull`; flags can also come from --flagfile.
 
 from __future__ import annotations
 
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from absl import app
 
-from absl import app  # noqa: E402
+from gated_inpaint.commands import export
+from gated_inpaint.commands.flags import absl_namespace, define_absl_flags
+from gated_inpaint.commands.main import run_command
+from gated_inpaint.commands.startup import VERBOSE_FLAG
 
-from gated_inpaint.commands import export  # noqa: E402
-from gated_inpaint.commands.flags import absl_namespace, define_absl_flags  # noqa: E402
-from gated_inpaint.commands.main import run_command  # noqa: E402
-
-define_absl_flags(export.FLAGS)
+FLAGS = (*export.FLAGS, VERBOSE_FLAG)
+define_absl_flags(FLAGS)
 
 
 def main(argv: list[str]) -> None:
     del argv
-    sys.exit(run_command(export.NAME, export.run, absl_namespace(export.FLAGS)))
+    sys.exit(run_command(export.NAME, export.run, absl_namespace(FLAGS)))
 
 
 if __name__ == "__main__":

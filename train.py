@@ -12,29 +12,28 @@ before anything is written: a failed start leaves an existing run as it was. Ten
 
 from __future__ import annotations
 
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from absl import app, flags
 
-from absl import app, flags  # noqa: E402
-
-from gated_inpaint.commands import train  # noqa: E402
-from gated_inpaint.commands.flags import (  # noqa: E402
+from gated_inpaint.commands import train
+from gated_inpaint.commands.flags import (
     absl_namespace,
     define_absl_flags,
     define_help_flags_exiting_zero,
 )
+from gated_inpaint.commands.startup import VERBOSE_FLAG, start_tensorflow
 
-define_absl_flags(train.FLAGS)
+define_absl_flags([*train.FLAGS, VERBOSE_FLAG])
 define_help_flags_exiting_zero()
-for flag in train.FLAGS:
+for flag in (*train.FLAGS, VERBOSE_FLAG):
     flags.declare_key_flag(flag.name)  # listed by --help
 FLAGS = flags.FLAGS
 
 
 def main(argv: list[str]) -> None:
     del argv
+    start_tensorflow(FLAGS.verbose)
     sys.exit(train.run(absl_namespace(train.FLAGS), FLAGS.flags_into_string()))
 
 

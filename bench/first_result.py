@@ -3,12 +3,13 @@
 Usage: python bench/first_result.py [--size 512] [--runs 3]
 
 Each run is a fresh process. The command itself is timed from outside (wall time of
-`gated-inpaint inpaint ...`), and the same steps are timed inside one process, in the order
-the command takes them: importing the command, loading the model (`Inpainter.load` of a
-cnum=48 `*.weights.h5` file with random weights), the first `inpaint` call (tracing the graph
-plus one forward pass), and a second call on another photo of the same size (one forward
-pass). Tracing is the first call minus the second. Medians over `--runs`; the target is a
-command no slower than import + load + two forward passes.
+`gated-inpaint inpaint ...`, and of `gated-inpaint inpaint --help`), and the same steps are
+timed inside one process, in the order the command takes them: importing the command and
+TensorFlow, loading the model (`Inpainter.load` of a cnum=48 `*.weights.h5` file with random
+weights), the first `inpaint` call (tracing the graph plus one forward pass), and a second
+call on another photo of the same size (one forward pass). Tracing is the first call minus
+the second. Medians over `--runs`; the target is a command no slower than import + load + two
+forward passes.
 """
 
 from __future__ import annotations
@@ -24,13 +25,17 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 STEPS = ("import", "load", "first_call", "second_call")
+WALLS = ("command_wall", "help_wall")
 
 INSIDE = """
 import json, sys, time
 start = time.perf_counter()
 from gated_inpaint.commands import main  # what `gated-inpaint` imports first
 from gated_inpaint.commands.options import load_inpainter
+from gated_inpaint.commands.startup import start_tensorflow
 from PIL import Image
+start_tensorflow()  # what a command does before its work
+import gated_inpaint.inference.inpainter  # what load_inpainter imports
 imported = time.perf_counter()
 args = main.build_parser().parse_args(["inpaint", "--model", sys.argv[1], "--image", sys.argv[2],
                                        "--mask", sys.argv[3], "--output", sys.argv[4]])
@@ -66,14 +71,17 @@ def measure(size: int, runs: int) -> dict:
     command = os.path.join(os.path.dirname(sys.executable), "gated-inpaint")
     with tempfile.TemporaryDirectory(prefix="first_result_") as folder:
         model, photo, mask, output = _files(folder, size)
-        walls, steps = [], []
+        walls, steps = {name: [] for name in WALLS}, []
         for _ in range(runs):
             if os.path.exists(output):
                 os.remove(output)
             argv = ["--model", model, "--image", photo, "--mask", mask, "--output", output]
-            start = time.perf_counter()
-            subprocess.run([command, "inpaint", *argv], check=True, env=env, capture_output=True)
-            walls.append(time.perf_counter() - start)
+            for name, args in [("command_wall", argv), ("help_wall", ["--help"])]:
+                start = time.perf_counter()
+                subprocess.run(
+                    [command, "inpaint", *args], check=True, env=env, capture_output=True
+                )
+                walls[name].append(time.perf_counter() - start)
             inside = subprocess.run(
                 [sys.executable, "-c", INSIDE, model, photo, mask, output],
                 check=True, env=env, capture_output=True, text=True,
@@ -81,7 +89,7 @@ def measure(size: int, runs: int) -> dict:
             steps.append(json.loads(inside.stdout.strip().splitlines()[-1]))
     result = {name: statistics.median(s[name] for s in steps) for name in STEPS}
     result["trace"] = result["first_call"] - result["second_call"]
-    result["command_wall"] = statistics.median(walls)
+    result.update({name: statistics.median(times) for name, times in walls.items()})
     result["target"] = result["import"] + result["load"] + 2 * result["second_call"]
     return result
 

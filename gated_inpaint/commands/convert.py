@@ -5,11 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-from gated_inpaint.weights.official import (
-    CHANNEL_ORDERS,
-    generator_from_official_checkpoint,
-    resolve_checkpoint,
-)
+from gated_inpaint.weights.options import CHANNEL_ORDERS
 
 NAME = "convert"
 HELP = "convert an official TF1 checkpoint into a Keras generator weights file"
@@ -39,6 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> str:
     """Converts the generator of `args.checkpoint_dir` into `args.output`; returns a summary."""
+    from gated_inpaint.weights.official import (
+        generator_from_official_checkpoint,
+        resolve_checkpoint,
+    )
+
     if not args.output.endswith(".weights.h5"):
         raise ValueError(
             f"--output must end in .weights.h5 (Keras weights file), got {args.output}"

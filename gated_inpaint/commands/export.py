@@ -12,11 +12,7 @@ import argparse
 from gated_inpaint.commands.flags import Flag, add_to_parser
 from gated_inpaint.commands.options import INFERENCE_FLAGS, hd_from_args
 from gated_inpaint.inference.device_contract import QUANTIZATIONS
-from gated_inpaint.serving.export import export_saved_model
-from gated_inpaint.serving.litert_export import LITERT_MAX_PIXELS, export_litert
-from gated_inpaint.serving.module import DEFAULT_MAX_PIXELS
-from gated_inpaint.serving.onnx_export import ONNX_MAX_PIXELS, export_onnx
-from gated_inpaint.weights.sources import load_generator
+from gated_inpaint.serving.options import DEFAULT_MAX_PIXELS, LITERT_MAX_PIXELS, ONNX_MAX_PIXELS
 
 NAME = "export"
 HELP = "export a generator: SavedModel for TF Serving, LiteRT or ONNX for devices"
@@ -152,6 +148,11 @@ def _check_format_flags(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> str:
     """Exports the generator of the one source `args` names; returns the path written."""
+    from gated_inpaint.serving.export import export_saved_model
+    from gated_inpaint.serving.litert_export import export_litert
+    from gated_inpaint.serving.onnx_export import export_onnx
+    from gated_inpaint.weights.sources import load_generator
+
     _check_format_flags(args)
     generator = load_generator(
         model_dir=args.model_dir,
@@ -169,6 +170,7 @@ def run(args: argparse.Namespace) -> str:
             max_pixels=DEFAULT_MAX_PIXELS if args.max_pixels is None else args.max_pixels,
             hd=hd_from_args(args),
             compute_precision=args.precision,
+            jit_compile=args.jit_compile,
         )
     export = export_litert if args.format == "litert" else export_onnx
     limit = {} if args.max_pixels is None else {"max_pixels": args.max_pixels}

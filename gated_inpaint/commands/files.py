@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from typing import TextIO, TypeVar
 
 import numpy as np
-import tensorflow as tf
 from PIL import Image
 
 MASK_SUFFIX = "_mask"
@@ -155,9 +154,16 @@ def write_image(result: np.ndarray, output: str) -> None:
             os.remove(temporary)
 
 
+def tensorflow_errors() -> tuple[type[Exception], ...]:
+    """`(tf.errors.OpError,)` once TensorFlow is imported, else `()` (nothing can raise it
+    before; the commands import TensorFlow only when they need it)."""
+    tf = sys.modules.get("tensorflow")
+    return () if tf is None else (tf.errors.OpError,)
+
+
 def failure_reason(error: Exception) -> str:
     """What went wrong, in one line: TensorFlow's message without its traceback."""
-    return error.message if isinstance(error, tf.errors.OpError) else str(error)
+    return error.message if isinstance(error, tensorflow_errors()) else str(error)
 
 
 class Progress:
@@ -213,7 +219,7 @@ def run_each(
             progress.update(name(item))
             try:
                 work(item)
-            except (OSError, ValueError, tf.errors.OpError) as error:
+            except (OSError, ValueError, *tensorflow_errors()) as error:
                 failures.append(f"{name(item)}: {failure_reason(error)}")
                 if warn:
                     progress.warn(f"skipped {failures[-1]}")

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import warnings
 from collections.abc import Callable
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is imported
-
-from gated_inpaint.commands import convert, evaluate, export, inpaint, masks, serve  # noqa: E402
-from gated_inpaint.commands.files import Interrupted, PartialFailure  # noqa: E402
-from gated_inpaint.inference.input_rules import MaskWarning  # noqa: E402
+from gated_inpaint.commands import convert, evaluate, export, inpaint, masks, serve
+from gated_inpaint.commands.files import Interrupted, PartialFailure
+from gated_inpaint.commands.flags import add_to_parser
+from gated_inpaint.commands.startup import VERBOSE_FLAG, start_tensorflow
+from gated_inpaint.inference.input_rules import MaskWarning
 
 COMMANDS = (convert, inpaint, export, masks, evaluate, serve)
 
@@ -32,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,  # descriptions are laid out
         )
         command.add_arguments(subparser)
+        add_to_parser(subparser, [VERBOSE_FLAG])
         subparser.set_defaults(run=command.run)
     return parser
 
@@ -42,11 +42,13 @@ INTERRUPTED_STATUS = 130  # 128 + SIGINT, as shells report Ctrl-C
 def run_command(name: str, run: Callable[[argparse.Namespace], str], args) -> int:
     """Runs one command: prints its summary and returns 0, or prints its error on stderr as
     one line (`gated-inpaint NAME: error: ...`) and returns 1; Ctrl-C returns 130 after a
-    summary of what was done. Warnings (e.g. a mask with no hole) are one line on stderr."""
+    summary of what was done. Warnings (e.g. a mask with no hole) are one line on stderr.
+    TensorFlow starts first, quietly unless `args.verbose` (`startup.start_tensorflow`)."""
 
     def show_warning(message, category, filename, lineno, file=None, line=None):
         print(f"gated-inpaint {name}: warning: {message}", file=sys.stderr, flush=True)
 
+    start_tensorflow(args.verbose)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("always", MaskWarning)  # one line per image, not per place

@@ -11,8 +11,8 @@ import sys
 import numpy as np
 from PIL import Image
 
-from gated_inpaint.evaluation.mask_set import MIN_SIZE, bucket_mask, mask_name
 from gated_inpaint.evaluation.metrics import bucket_of, coverage_percent
+from gated_inpaint.evaluation.options import MIN_SIZE
 
 NAME = "masks"
 HELP = "write a fixed evaluation mask set, balanced over hole-coverage buckets"
@@ -76,6 +76,8 @@ def _check_args(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> str:
     """Runs `gated-inpaint masks`; returns a summary, raises ValueError or OSError on errors."""
+    from gated_inpaint.evaluation.mask_set import bucket_mask, mask_name
+
     _check_args(args)
     names = [mask_name(i, args.count) for i in range(args.count)]
     csv_path = os.path.join(args.out, MASKS_CSV)

@@ -4,13 +4,13 @@ loading the model that `--model` names with them."""
 from __future__ import annotations
 
 import argparse
-
-import tensorflow as tf
+from typing import TYPE_CHECKING
 
 from gated_inpaint.commands.flags import Flag
-from gated_inpaint.inference.hd_strategy import DEFAULT_HD, HD_STRATEGIES, HDStrategy
-from gated_inpaint.inference.inpainter import Inpainter
-from gated_inpaint.inference.precision import PRECISIONS
+from gated_inpaint.inference.options import DEFAULT_HD, HD_STRATEGIES, PRECISIONS, HDStrategy
+
+if TYPE_CHECKING:
+    from gated_inpaint.inference.inpainter import Inpainter
 
 DEFAULT_PRECISION = "float32"
 
@@ -49,7 +49,15 @@ PRECISION_FLAG = Flag(
     choices=tuple(PRECISIONS),
 )
 
-INFERENCE_FLAGS = (*HD_FLAGS, PRECISION_FLAG)
+JIT_COMPILE_FLAG = Flag(
+    "jit_compile",
+    "Compile the network with XLA, once for each image size it meets: faster for images of a "
+    "few fixed sizes, mostly on GPUs (a first image of each size takes seconds more).",
+    kind=bool,
+    default=False,
+)
+
+INFERENCE_FLAGS = (*HD_FLAGS, PRECISION_FLAG, JIT_COMPILE_FLAG)
 
 
 def hd_from_args(args: argparse.Namespace) -> HDStrategy:
@@ -61,6 +69,10 @@ def load_inpainter(args: argparse.Namespace) -> Inpainter:
     """`Inpainter.load(args.model)` with the `INFERENCE_FLAGS` that differ from their defaults
     (a SavedModel refuses them: it has its own, chosen at export), with TensorFlow's loading
     failures reported as ValueError."""
+    import tensorflow as tf
+
+    from gated_inpaint.inference.inpainter import Inpainter
+
     options = {
         flag.name: getattr(args, flag.name)
         for flag in INFERENCE_FLAGS

@@ -7,7 +7,7 @@ import argparse
 
 from gated_inpaint.commands.flags import add_to_parser
 from gated_inpaint.commands.options import INFERENCE_FLAGS, load_inpainter
-from gated_inpaint.serving.module import DEFAULT_MAX_PIXELS
+from gated_inpaint.serving.options import DEFAULT_MAX_PIXELS
 
 # Modules of gated_inpaint.web that need no web extra; the others are imported by `run`.
 from gated_inpaint.web.limits import (

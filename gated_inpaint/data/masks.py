@@ -13,7 +13,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageDraw
 
-MASK_TYPES = ("union", "strokes", "bbox")
+from gated_inpaint.data.options import MASK_TYPES
 
 _MIN_NUM_VERTEX = 4
 _MAX_NUM_VERTEX = 12  # exclusive: 4 to 11 vertices per stroke

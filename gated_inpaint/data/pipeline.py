@@ -31,9 +31,9 @@ from absl import logging
 from gated_inpaint.data.decoding import decode_rgb, pil_error, read_edge, sobel_edge_map
 from gated_inpaint.data.image_files import edge_file_for, list_images
 from gated_inpaint.data.masks import mask_dataset
+from gated_inpaint.data.options import CROP_MODES
 from gated_inpaint.data.tfds_source import TFDS_PREFIX, tfds_records
 
-CROP_MODES = ("random_crop", "resize")
 _PERMUTATION_STREAM = 1
 _CROP_STREAM = 2
 

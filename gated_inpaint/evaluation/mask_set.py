@@ -14,7 +14,6 @@ import numpy as np
 from gated_inpaint.data.masks import brush_stroke_mask
 from gated_inpaint.evaluation.metrics import BUCKETS, bucket_label, coverage_percent
 
-MIN_SIZE = 32
 MAX_DRAWS = 2000  # stroke masks drawn for one mask before giving up
 # Third seed word (non-zero: numpy ignores trailing zeros), so that mask i of seed K is not the
 # training mask i of `data.masks.mask_dataset(seed=K)`.

@@ -19,42 +19,14 @@ change: known pixels keep their exact input values.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
 
 import tensorflow as tf
 
+from gated_inpaint.inference.options import DEFAULT_HD, HDStrategy
 from gated_inpaint.inference.uint8_graph import inpaint_uint8
+from gated_inpaint.inference.xla import compiled_inpaint_uint8
 from gated_inpaint.models.generator import InpaintGenerator
-
-HD_STRATEGIES = ("original", "crop", "resize")
-
-
-@dataclass(frozen=True)
-class HDStrategy:
-    """How photos with a long side above `max_size` px are filled (see the module docstring).
-
-    Args:
-        strategy: `"original"`, `"crop"` or `"resize"`.
-        max_size: the largest long side, in pixels, that the network is run at by `crop`
-            and `resize` (at least 64).
-        margin: `crop` only: pixels of context kept around the holes' box on each side.
-    """
-
-    strategy: str = "crop"
-    max_size: int = 1024
-    margin: int = 128
-
-    def __post_init__(self):
-        if self.strategy not in HD_STRATEGIES:
-            choices = ", ".join(HD_STRATEGIES)
-            raise ValueError(f"Unknown hd_strategy {self.strategy!r}: expected one of {choices}.")
-        if int(self.max_size) < 64:
-            raise ValueError(f"hd_max_size must be at least 64 pixels, got {self.max_size}.")
-        if int(self.margin) < 0:
-            raise ValueError(f"hd_margin must be 0 or more pixels, got {self.margin}.")
-
-
-DEFAULT_HD = HDStrategy()
 
 
 def inpaint_uint8_hd(
@@ -63,6 +35,7 @@ def inpaint_uint8_hd(
     masks: tf.Tensor,
     edges: tf.Tensor | None = None,
     hd: HDStrategy = DEFAULT_HD,
+    jit_compile: bool = False,
 ) -> tf.Tensor:
     """`uint8_graph.inpaint_uint8` with a high-resolution strategy for large images.
 
@@ -70,59 +43,58 @@ def inpaint_uint8_hd(
         generator, images, masks, edges: as for `uint8_graph.inpaint_uint8` (uint8 RGB
             `[B, H, W, 3]`, masks `[B, H, W, 1]` nonzero = hole, optional edges likewise).
         hd: the strategy; images with `max(H, W) <= hd.max_size` are filled whole.
+        jit_compile: run `inpaint_uint8` compiled by XLA (see `xla`; `generator` from
+            `xla.compilable`).
 
     Returns:
         uint8 `[B, H, W, 3]`: the input with its hole pixels filled. Large images are
         processed one at a time (their crop boxes differ).
+
+    The graph calls the generator once, whatever the branch: tracing a generator costs
+    seconds. A loop runs over pieces, the whole batch (small images) or each image (large
+    ones); each piece chooses its network input (whole, region, or region scaled down),
+    goes through the network and is pasted back.
     """
-    if hd.strategy == "original":
-        return inpaint_uint8(generator, images, masks, edges)
-    height, width = tf.shape(images)[1], tf.shape(images)[2]
-
-    def one(items):
-        image, mask, *edge = items
-        return _inpaint_one(generator, image, mask, edge[0] if edge else None, hd)
-
-    def large():
-        items = (images, masks) if edges is None else (images, masks, edges)
-        return tf.map_fn(
-            one,
-            items,
-            fn_output_signature=tf.TensorSpec([None, None, 3], tf.uint8),
-            parallel_iterations=1,
-        )
-
-    return tf.cond(
-        tf.maximum(height, width) > hd.max_size,
-        large,
-        lambda: inpaint_uint8(generator, images, masks, edges),
+    fill = (
+        compiled_inpaint_uint8(generator)
+        if jit_compile
+        else functools.partial(inpaint_uint8, generator)
     )
+    if hd.strategy == "original":
+        return fill(*[x for x in (images, masks, edges) if x is not None])
+    parts = [tf.convert_to_tensor(x) for x in [images, masks] + ([] if edges is None else [edges])]
+    batch, height, width = tf.shape(images)[0], tf.shape(images)[1], tf.shape(images)[2]
+    large = tf.maximum(height, width) > hd.max_size
 
+    def piece(index):
+        first, count = tf.cond(large, lambda: (index, 1), lambda: (0, batch))
+        items = [x[first : first + count] for x in parts]
+        hole = tf.cast(items[1], tf.float32) > 0.0  # [count, H, W, 1]
+        if hd.strategy == "crop":
+            box = tf.cond(
+                large,
+                lambda: hole_box(hole[0, ..., 0], hd.margin),
+                lambda: (0, 0, height, width),
+            )
+        else:
+            box = (0, 0, height, width)
+        top, left, bottom, right = box
+        region = [x[:, top:bottom, left:right] for x in items]
+        size = tf.shape(region[0])[1:3]
+        scaled = tf.reduce_max(size) > hd.max_size
+        network_input = tf.cond(scaled, lambda: _scaled_down(region, hd.max_size), lambda: region)
+        filled = fill(*network_input)
+        filled = tf.cond(scaled, lambda: _scaled_up(filled, size), lambda: filled)
+        pasted = tf.pad(filled, [[0, 0], [top, height - bottom], [left, width - right], [0, 0]])
+        return tf.where(hole, pasted, items[0])
 
-def _inpaint_one(generator, image, mask, edge, hd: HDStrategy) -> tf.Tensor:
-    """One large image `[H, W, 3]`: fills its region (crop box or whole) and pastes it back."""
-    height, width = tf.shape(image)[0], tf.shape(image)[1]
-    hole = tf.cast(mask, tf.float32)[..., 0] > 0.0  # [H, W]
-    if hd.strategy == "crop":
-        top, left, bottom, right = hole_box(hole, hd.margin)
-    else:
-        top, left, bottom, right = 0, 0, height, width
-
-    def region(x):
-        return x[top:bottom, left:right]
-
-    parts = [region(image), region(mask)] + ([] if edge is None else [region(edge)])
-    long_side = tf.maximum(bottom - top, right - left)
-    if hd.strategy == "crop":
-        filled = tf.cond(
-            long_side > hd.max_size,
-            lambda: _inpaint_scaled(generator, parts, hd.max_size),
-            lambda: _inpaint_region(generator, parts),
-        )
-    else:
-        filled = _inpaint_scaled(generator, parts, hd.max_size)
-    pasted = tf.pad(filled, [[top, height - bottom], [left, width - right], [0, 0]])
-    return tf.where(hole[..., None], pasted, image)
+    pieces = tf.map_fn(
+        piece,
+        tf.range(tf.where(large, batch, 1)),
+        fn_output_signature=tf.TensorSpec([None, None, None, 3], tf.uint8),
+        parallel_iterations=1,
+    )
+    return tf.reshape(pieces, [batch, height, width, 3])
 
 
 def hole_box(hole: tf.Tensor, margin: int) -> tuple[tf.Tensor, ...]:
@@ -145,25 +117,22 @@ def hole_box(hole: tf.Tensor, margin: int) -> tuple[tf.Tensor, ...]:
     return top, left, bottom, right
 
 
-def _inpaint_region(generator, parts) -> tf.Tensor:
-    """The network at the region's own resolution: uint8 `[h, w, 3]`."""
-    batched = [part[None] for part in parts]
-    return inpaint_uint8(generator, *batched)[0]
-
-
-def _inpaint_scaled(generator, parts, max_size: int) -> tf.Tensor:
-    """The network on the region scaled down to a long side of `max_size`, its fill scaled
-    back up: uint8 `[h, w, 3]` (hole pixels only are meaningful)."""
-    image, mask, *edge = parts
-    size = tf.shape(image)[:2]
+def _scaled_down(parts: list[tf.Tensor], max_size: int) -> list[tf.Tensor]:
+    """A batch `[b, h, w, C]` of image and maps scaled down (area) to a long side of
+    `max_size`: image values rounded, a map pixel set where any pixel under it is."""
+    image, *maps = parts
+    size = tf.shape(image)[1:3]
     scale = max_size / tf.cast(tf.reduce_max(size), tf.float32)
     small = tf.maximum(tf.cast(tf.round(tf.cast(size, tf.float32) * scale), tf.int32), 1)
 
     def shrink(x):
-        return tf.image.resize(tf.cast(x, tf.float32)[None], small, method="area")[0]
+        return tf.image.resize(tf.cast(x, tf.float32), small, method="area")
 
-    small_image = tf.cast(tf.clip_by_value(tf.round(shrink(image)), 0.0, 255.0), tf.uint8)
-    small_maps = [tf.cast(shrink(x) > 0.0, tf.uint8) for x in [mask] + edge]
-    filled = _inpaint_region(generator, [small_image, *small_maps])
-    grown = tf.image.resize(tf.cast(filled, tf.float32)[None], size, method="bilinear")[0]
+    small_image = tf.cast(tf.clip_by_value(tf.round(shrink(image)), 0.0, 255.0), image.dtype)
+    return [small_image] + [tf.cast(shrink(x) > 0.0, x.dtype) for x in maps]
+
+
+def _scaled_up(filled: tf.Tensor, size: tf.Tensor) -> tf.Tensor:
+    """uint8 `[b, h, w, 3]` scaled up (bilinear) to `size` `(H, W)`, rounded."""
+    grown = tf.image.resize(tf.cast(filled, tf.float32), size, method="bilinear")
     return tf.cast(tf.clip_by_value(tf.round(grown), 0.0, 255.0), tf.uint8)

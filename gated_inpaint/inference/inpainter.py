@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from gated_inpaint.inference.hd_strategy import HDStrategy
 from gated_inpaint.inference.input_rules import (
     as_binary,
     as_rgb,
@@ -24,6 +23,7 @@ from gated_inpaint.inference.input_rules import (
 )
 from gated_inpaint.inference.litert_runner import LiteRTRunner
 from gated_inpaint.inference.onnx_runner import OnnxRunner
+from gated_inpaint.inference.options import HDStrategy
 from gated_inpaint.inference.runners import GeneratorRunner, Runner
 from gated_inpaint.inference.saved_model import SavedModelRunner
 from gated_inpaint.models.generator import InpaintGenerator
@@ -43,8 +43,7 @@ class Inpainter:
     polarity and thresholds) are in `gated_inpaint.inference.input_rules`.
 
     With a Keras generator the network runs in a `runners.GeneratorRunner`: the first call
-    traces the graph, a call with a new size traces once more with unknown sizes, and from
-    then on any size or batch size reuses that graph.
+    traces the graph, which every later call reuses, whatever its size or batch size.
 
     Large photos: images whose long side exceeds `hd_max_size` are filled as `hd_strategy`
     says (see `gated_inpaint.inference.hd_strategy`): by default the box around the holes plus
@@ -61,6 +60,9 @@ class Inpainter:
         hd_margin: `crop`: pixels of context around the holes' box.
         precision: `"float32"`, `"bfloat16"` (faster on CPUs with AVX512-BF16 or AMX) or
             `"float16"` (GPUs): what the generator computes in.
+        jit_compile: compile the network step with XLA (`gated_inpaint.inference.xla`),
+            once for each image size met: faster for images of a few fixed sizes, mostly
+            on GPUs; results match the uncompiled graph up to rounding.
 
     Attributes:
         guided: whether the generator takes an edge (sketch) map.
@@ -87,9 +89,10 @@ class Inpainter:
         hd_max_size: int = HDStrategy.max_size,
         hd_margin: int = HDStrategy.margin,
         precision: str = "float32",
+        jit_compile: bool = False,
     ):
         hd = HDStrategy(hd_strategy, hd_max_size, hd_margin)
-        self._use(GeneratorRunner(generator, hd, precision))
+        self._use(GeneratorRunner(generator, hd, precision, jit_compile))
 
     @classmethod
     def from_runner(cls, runner: Runner) -> Inpainter:
@@ -110,14 +113,14 @@ class Inpainter:
     def from_weights(cls, path: str | os.PathLike, **options) -> Inpainter:
         """Loads a Keras `*.weights.h5` file of an `InpaintGenerator` (`gated-inpaint convert`
         output, or `generator.save_weights`); cnum and guided mode are read from the file.
-        `options`: the constructor's `hd_*` and `precision` arguments."""
+        `options`: the constructor's `hd_*`, `precision` and `jit_compile` arguments."""
         return cls(generator_from_weights(os.fspath(path)), **options)
 
     @classmethod
     def from_official_checkpoint(cls, path: str | os.PathLike, **options) -> Inpainter:
         """Loads the generator of an official DeepFill v2 TF1 checkpoint (directory or prefix),
         converted to RGB on load; cnum and guided mode are read from the checkpoint.
-        `options`: the constructor's `hd_*` and `precision` arguments."""
+        `options`: the constructor's `hd_*`, `precision` and `jit_compile` arguments."""
         generator = generator_from_official_checkpoint(os.fspath(path), channel_order="rgb")
         return cls(generator, **options)
 
@@ -152,8 +155,8 @@ class Inpainter:
         exactly one), an official TF1 checkpoint (directory, prefix or one of its files), or
         a device export (a LiteRT `.tflite` or an ONNX `.onnx` file).
 
-        `options` (the constructor's `hd_*` and `precision` arguments) apply to weights and
-        checkpoints; an export has its own, chosen at export.
+        `options` (the constructor's `hd_*`, `precision` and `jit_compile` arguments) apply
+        to weights and checkpoints; an export has its own, chosen at export.
 
         Raises:
             FileNotFoundError: nothing exists at `path`.

@@ -12,9 +12,8 @@ from collections.abc import Iterator
 
 import keras
 
+from gated_inpaint.inference.options import PRECISIONS
 from gated_inpaint.models.generator import InpaintGenerator
-
-PRECISIONS = {"float32": "float32", "bfloat16": "mixed_bfloat16", "float16": "mixed_float16"}
 
 
 @contextlib.contextmanager

@@ -9,8 +9,10 @@ from typing import Protocol
 import numpy as np
 import tensorflow as tf
 
-from gated_inpaint.inference.hd_strategy import HDStrategy, inpaint_uint8_hd
+from gated_inpaint.inference.hd_strategy import inpaint_uint8_hd
+from gated_inpaint.inference.options import HDStrategy
 from gated_inpaint.inference.precision import with_precision
+from gated_inpaint.inference.xla import compilable
 from gated_inpaint.models.generator import InpaintGenerator
 
 
@@ -27,33 +29,43 @@ class Runner(Protocol):
 
 
 class GeneratorRunner:
-    """A Keras generator behind `inpaint_uint8_hd`, in a `tf.function(reduce_retracing=True)`:
-    the first call traces the graph, a call with a new size traces once more with unknown
-    sizes, and from then on any size or batch size reuses that graph.
+    """A Keras generator behind `inpaint_uint8_hd`, in a `tf.function` traced once, on its
+    first call, for any image size and batch size (its input signature has unknown sizes).
 
     Args:
         generator: an `InpaintGenerator` that takes RGB.
         hd: the high-resolution strategy.
         precision: `"float32"`, `"bfloat16"` or `"float16"`: what the generator computes in.
+        jit_compile: compile the network step with XLA, once per size it meets (see `xla`).
 
     Attributes:
         generator: the generator that runs (a copy computing in `precision` if needed).
         graph: the `tf.function` (its `experimental_get_tracing_count()` counts traces).
     """
 
-    def __init__(self, generator: InpaintGenerator, hd: HDStrategy, precision: str):
+    def __init__(
+        self,
+        generator: InpaintGenerator,
+        hd: HDStrategy,
+        precision: str,
+        jit_compile: bool = False,
+    ):
         self.generator = with_precision(generator, precision)
+        if jit_compile:
+            self.generator = compilable(self.generator)
         self.guided = self.generator.guided
+        maps = [tf.TensorSpec([None, None, None, 1], tf.uint8)] * (2 if self.guided else 1)
         self.graph = tf.function(
-            functools.partial(inpaint_uint8_hd, self.generator, hd=hd), reduce_retracing=True
+            functools.partial(inpaint_uint8_hd, self.generator, hd=hd, jit_compile=jit_compile),
+            input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8), *maps],
         )
         self.description = (
             f"cnum={generator.cnum}, hd_strategy={hd.strategy!r}, hd_max_size={hd.max_size}, "
-            f"hd_margin={hd.margin}, precision={precision!r}"
+            f"hd_margin={hd.margin}, precision={precision!r}, jit_compile={jit_compile}"
         )
 
     def __call__(
         self, images: np.ndarray, masks: np.ndarray, edges: np.ndarray | None
     ) -> np.ndarray:
-        edges = None if edges is None else tf.constant(edges)
-        return self.graph(tf.constant(images), tf.constant(masks), edges).numpy()
+        inputs = [images, masks] + ([edges] if self.guided else [])
+        return self.graph(*[tf.constant(x, tf.uint8) for x in inputs]).numpy()

@@ -6,10 +6,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from gated_inpaint.inference.options import TENSOR_SIGNATURE
 from gated_inpaint.weights.model_path import saved_model_version_dir
-
-SERVING_SIGNATURE = "serving_default"  # encoded image bytes in, PNG bytes out
-TENSOR_SIGNATURE = "inpaint_tensors"  # uint8 tensors in and out
 
 
 class SavedModelRunner:

@@ -12,9 +12,8 @@ from gated_inpaint.layers import (
     resize_nearest_align_corners,
 )
 from gated_inpaint.layers.contextual_attention import DEFAULT_CHUNK_ELEMENTS
+from gated_inpaint.models.options import DEFAULT_CNUM, SIZE_MULTIPLE
 
-SIZE_MULTIPLE = 8
-DEFAULT_CNUM = 48  # the official width
 FIRST_CONV = "conv1"  # the layer whose kernel, [5, 5, 5 or 6, cnum], tells cnum and guided
 
 

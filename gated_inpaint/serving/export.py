@@ -9,9 +9,10 @@ import shutil
 import tensorflow as tf
 
 from gated_inpaint.inference import precision
-from gated_inpaint.inference.hd_strategy import DEFAULT_HD, HDStrategy
+from gated_inpaint.inference.options import DEFAULT_HD, HDStrategy
 from gated_inpaint.models import InpaintGenerator
-from gated_inpaint.serving.module import DEFAULT_MAX_PIXELS, InpaintServingModule
+from gated_inpaint.serving.module import InpaintServingModule
+from gated_inpaint.serving.options import DEFAULT_MAX_PIXELS
 from gated_inpaint.serving.staging import (
     OLD_PREFIX,
     remove_stale,
@@ -41,6 +42,7 @@ def export_saved_model(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     hd: HDStrategy = DEFAULT_HD,
     compute_precision: str = "float32",
+    jit_compile: bool = False,
 ) -> str:
     """Writes the SavedModel of `generator` into `export_dir/<version>/`, atomically.
 
@@ -55,7 +57,7 @@ def export_saved_model(
         version: the version number; default `next_version(export_dir)`.
         overwrite: replace an existing version (the old one is renamed aside, the new
             one renamed in, then the old one deleted).
-        max_pixels, hd: see `InpaintServingModule`.
+        max_pixels, hd, jit_compile: see `InpaintServingModule`.
         compute_precision: `"float32"`, `"bfloat16"` or `"float16"` (`precision.PRECISIONS`):
             the precision the exported graph computes in; the weights are saved as float32.
 
@@ -77,7 +79,7 @@ def export_saved_model(
             f"version {next_version(export_dir)}."
         )
     generator = precision.with_precision(generator, compute_precision)
-    module = InpaintServingModule(generator, max_pixels, hd)
+    module = InpaintServingModule(generator, max_pixels, hd, jit_compile)
     temp = temporary_path(final)
     old = temporary_path(final, OLD_PREFIX)
     with sigterm_as_exit():

@@ -22,16 +22,13 @@ from gated_inpaint.serving.device_graph import (
     device_file_path,
     write_file,
 )
+from gated_inpaint.serving.options import LITERT_MAX_PIXELS
 
 EXTENSION = "tflite"
 FILE_IDENTIFIER = b"TFL3"
 # The attention computes all its scores at once: in a loop (`chunk_elements`), LiteRT ran the
-# blocks outside its XNNPACK delegate, 1.5-2x slower at 512x512. LiteRT keeps every
-# intermediate of a graph with unknown sizes, so memory grows faster than in TensorFlow:
-# cnum=48 float32 peaked at 1.0 GB at 512x512, 1.8-1.9 GB at 640x640 (the default limit) and
-# 2.4 GB at 704x704 (bench/device_formats.py --probe).
+# blocks outside its XNNPACK delegate, 1.5-2x slower at 512x512 (memory: `options`).
 LITERT_CHUNK_ELEMENTS = None
-LITERT_MAX_PIXELS = 640 * 640
 
 
 def convert_litert(module: DeviceModule, quantize: str = "none") -> bytes:

@@ -30,8 +30,14 @@ import functools
 
 import tensorflow as tf
 
-from gated_inpaint.inference.hd_strategy import DEFAULT_HD, HDStrategy, inpaint_uint8_hd
-from gated_inpaint.inference.saved_model import SERVING_SIGNATURE, TENSOR_SIGNATURE
+from gated_inpaint.inference.hd_strategy import inpaint_uint8_hd
+from gated_inpaint.inference.options import (
+    DEFAULT_HD,
+    SERVING_SIGNATURE,
+    TENSOR_SIGNATURE,
+    HDStrategy,
+)
+from gated_inpaint.inference.xla import compilable
 from gated_inpaint.models import InpaintGenerator
 from gated_inpaint.serving.graph_checks import (
     after_checks,
@@ -40,8 +46,8 @@ from gated_inpaint.serving.graph_checks import (
     same_size_checks,
     with_rank,
 )
+from gated_inpaint.serving.options import DEFAULT_MAX_PIXELS
 
-DEFAULT_MAX_PIXELS = 4096 * 4096
 BYTES_THRESHOLD = 127  # decoded mask/edge value above which a pixel is hole/edge
 
 
@@ -96,6 +102,8 @@ class InpaintServingModule(tf.Module):
             as the variable `max_pixels`. Images above `hd.max_size` run at most at that
             size with the default `crop` strategy (see `hd_strategy`).
         hd: how images larger than `hd.max_size` are filled (`hd_strategy.HDStrategy`).
+        jit_compile: the network step compiled by XLA at each size it meets (`inference.xla`),
+            e.g. for TF Serving on GPU; the generator is then copied by `xla.compilable`.
     """
 
     def __init__(
@@ -103,6 +111,7 @@ class InpaintServingModule(tf.Module):
         generator: InpaintGenerator,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         hd: HDStrategy = DEFAULT_HD,
+        jit_compile: bool = False,
     ):
         super().__init__(name="gated_inpaint")
         if max_pixels < 1:
@@ -110,8 +119,12 @@ class InpaintServingModule(tf.Module):
         # The tf.Variables behind the Keras weights are tracked (saved). Tracking the Keras
         # model or its keras.Variables instead would add Keras' serving function, or a
         # second copy of every variable that a TF1 Session (TF Serving) never restores.
+        if jit_compile:
+            generator = compilable(generator)
         self.generator_weights = [w.value for w in generator.weights]
-        self._inpaint = functools.partial(inpaint_uint8_hd, generator, hd=hd)
+        self._inpaint = functools.partial(
+            inpaint_uint8_hd, generator, hd=hd, jit_compile=jit_compile
+        )
         self.max_pixels = tf.Variable(max_pixels, dtype=tf.int64, trainable=False)
         self.guided = generator.guided
         planes = ["mask", "edge"] if self.guided else ["mask"]

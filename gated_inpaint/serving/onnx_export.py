@@ -16,15 +16,14 @@ from gated_inpaint.serving.device_graph import (
     device_file_path,
     write_file,
 )
+from gated_inpaint.serving.options import ONNX_MAX_PIXELS
 
 EXTENSION = "onnx"
 OPSET = 17
 # The attention's scores in blocks of 2**22 values (16 MB), in an ONNX Loop: onnxruntime frees
-# what a block no longer needs, so memory grows linearly with the pixels (cnum=48 float32:
-# 0.5 GB at 512x512, 1.05 GB at 768x768, 1.9 GB at 960x960, the default limit, 2.0 GB at
-# 1024x1024), and it ran as fast as the attention all at once.
+# what a block no longer needs, so memory grows linearly with the pixels (see `options`), and
+# it ran as fast as the attention all at once.
 ONNX_CHUNK_ELEMENTS = 2**22
-ONNX_MAX_PIXELS = 960 * 960
 INSTALL_HINT = 'pip install "gated_inpaint[onnx]"'
 
 

@@ -8,7 +8,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from gated_inpaint.inference.saved_model import SERVING_SIGNATURE, TENSOR_SIGNATURE
+from gated_inpaint.inference.options import SERVING_SIGNATURE, TENSOR_SIGNATURE
 
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 WARMUP_SIZE = (40, 56)

@@ -1,17 +1,17 @@
 """`TrainConfig`: every setting of a training run, with the official DeepFill v2 defaults, and
-the ranges they must lie in (checked when a config is made, so a bad flag fails at once)."""
+the ranges they must lie in (checked when a config is made, so a bad flag fails at once);
+importable without TensorFlow (train.py's --help shows them)."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
 
-from gated_inpaint.data.masks import MASK_TYPES
-from gated_inpaint.data.pipeline import CROP_MODES
-from gated_inpaint.models.generator import DEFAULT_CNUM, SIZE_MULTIPLE
-from gated_inpaint.training.strategies import STRATEGIES
+from gated_inpaint.data.options import CROP_MODES, MASK_TYPES
+from gated_inpaint.models.options import DEFAULT_CNUM, SIZE_MULTIPLE
 
-DISCRIMINATOR_INITS = ("official", "scratch")
+STRATEGIES = ("default", "one_device", "mirrored", "multi_worker", "tpu")  # strategies.py
+DISCRIMINATOR_INITS = ("official", "scratch")  # how trainer.py starts D with an official G
 CNUM_MULTIPLE = 4  # the generator halves its width in places
 MIN_VALIDATION_SIZE = 16  # tf.image.ssim's 11x11 window, rounded up to a multiple of 8
 AT_LEAST_ONE = (

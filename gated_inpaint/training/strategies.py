@@ -6,7 +6,7 @@ import os
 
 import tensorflow as tf
 
-STRATEGIES = ("default", "one_device", "mirrored", "multi_worker", "tpu")
+from gated_inpaint.training.config import STRATEGIES
 
 
 def make_strategy(name: str, tpu: str | None = None) -> tf.distribute.Strategy:

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from gated_inpaint.inference.inpainter import Inpainter
 from gated_inpaint.inference.saved_model import SavedModelRunner
-from gated_inpaint.serving.module import DEFAULT_MAX_PIXELS
+from gated_inpaint.serving.options import DEFAULT_MAX_PIXELS
 from gated_inpaint.web.decoding import decode_instance
 from gated_inpaint.web.request_error import RequestError
 from gated_inpaint.web.rest_api import (
@@ -65,13 +65,12 @@ class LocalModel:
         self.description = f"{kind}: {inpainter.runner.description}"
 
     def warm_up(self) -> None:
-        """Fills two small images of different sizes, so that the graph is traced for any size
-        before the first request (see `runners.GeneratorRunner`)."""
-        for height, width in [(64, 64), (48, 80)]:
-            mask = np.zeros((height, width), np.uint8)
-            mask[16:32, 16:40] = 1
-            edge = np.zeros_like(mask) if self.inpainter.guided else None
-            self.inpainter.inpaint(np.zeros((height, width, 3), np.uint8), mask, edge)
+        """Fills a small image, so that the graph is traced for any size before the first
+        request (see `runners.GeneratorRunner`)."""
+        mask = np.zeros((64, 64), np.uint8)
+        mask[16:32, 16:40] = 1
+        edge = np.zeros_like(mask) if self.inpainter.guided else None
+        self.inpainter.inpaint(np.zeros((64, 64, 3), np.uint8), mask, edge)
 
     def _check(self, url: ModelUrl) -> None:
         if url.label is not None or url.version not in (None, self.version):

@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Sequence
 
-from gated_inpaint.inference.saved_model import SERVING_SIGNATURE
+from gated_inpaint.inference.options import SERVING_SIGNATURE
 from gated_inpaint.web.request_error import RequestError
 
 DEFAULT_MODEL_NAME = "gated_inpaint"  # the MODEL_NAME of the README's TF Serving command

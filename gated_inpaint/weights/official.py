@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from gated_inpaint.models import InpaintGenerator, SNPatchGANDiscriminator
 from gated_inpaint.models.generator import FIRST_CONV
+from gated_inpaint.weights.options import CHANNEL_ORDERS
 from gated_inpaint.weights.settings import generator_settings
 
 GENERATOR_SCOPE = "inpaint_net"
@@ -42,7 +43,6 @@ GENERATOR_LAYERS = (
 IMAGE_INPUT_LAYERS = ("conv1", "xconv1", "pmconv1")
 IMAGE_OUTPUT_LAYERS = ("conv17", "allconv17")
 DISCRIMINATOR_LAYERS = tuple(f"conv{i}" for i in range(1, 7))
-CHANNEL_ORDERS = ("rgb", "bgr")
 
 
 class CheckpointMismatchError(ValueError):

@@ -96,13 +96,34 @@ def generator_from_model_dir(
     settings = generator_settings(read_train_flags(model_dir), cnum, guided, flags_file)
     generator = InpaintGenerator(**settings)
     generator.build((None, None, None, 3))
-    generator_only = tf.train.Checkpoint(networks=network_variables(generator))
+    variables = network_variables(generator)
+    mismatch = f"The checkpoint {prefix} does not hold a generator with cnum={settings['cnum']}, "
+    mismatch += (
+        f"guided={settings['guided']} (set them with --cnum/--guided, or check {flags_file})."
+    )
+    # Checked before restoring: a restore that fails leaves TensorFlow to log a line per
+    # checkpoint value at exit (hundreds for a training run's optimizer slots).
+    if wrong := _shape_mismatches(prefix, variables):
+        raise ValueError(f"{mismatch} Details: {wrong}")
+    generator_only = tf.train.Checkpoint(networks=variables)
     try:
         generator_only.restore(prefix).expect_partial().assert_existing_objects_matched()
     except (AssertionError, ValueError) as error:
-        raise ValueError(
-            f"The checkpoint {prefix} does not hold a generator with cnum={settings['cnum']}, "
-            f"guided={settings['guided']} (set them with --cnum/--guided, or check "
-            f"{flags_file}). Details: {error}"
-        ) from error
+        raise ValueError(f"{mismatch} Details: {error}") from error
     return generator
+
+
+def _shape_mismatches(prefix: str, variables: dict) -> str:
+    """The first variables of `network_variables` that the checkpoint `prefix` lacks or holds
+    with another shape, as `name: shape in checkpoint, expected shape` ("" if none)."""
+    stored = tf.train.load_checkpoint(prefix).get_variable_to_shape_map()
+    wrong = []
+    for name, variable in variables.items():
+        # How tf.train.Checkpoint names a dict entry: "." doubled, "/" written ".S".
+        escaped = name.replace(".", "..").replace("/", ".S")
+        shape = stored.get(f"networks/{escaped}/.ATTRIBUTES/VARIABLE_VALUE")
+        if shape != list(variable.shape):
+            wrong.append(
+                f"{name}: {shape or 'missing'} in the checkpoint, {list(variable.shape)} expected"
+            )
+    return "; ".join(wrong[:3]) + (f" (and {len(wrong) - 3} more)" if len(wrong) > 3 else "")

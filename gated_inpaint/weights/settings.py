@@ -3,7 +3,7 @@ the user passed."""
 
 from __future__ import annotations
 
-from gated_inpaint.models.generator import DEFAULT_CNUM
+from gated_inpaint.models.options import DEFAULT_CNUM
 
 
 def generator_settings(found: dict, cnum: int | None, guided: bool | None, source: str) -> dict:

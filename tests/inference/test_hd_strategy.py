@@ -111,6 +111,25 @@ def test_no_hole_returns_the_image(generator):
     np.testing.assert_array_equal(out, images)
 
 
+@pytest.mark.parametrize("strategy", ["original", "crop", "resize"])
+def test_the_graph_calls_the_generator_once(generator, strategy):
+    """Tracing a generator is the slow part of a first call: every branch shares one call."""
+    calls = []
+
+    def counted(*inputs):
+        calls.append(len(inputs))
+        return generator(*inputs)
+
+    graph = tf.function(
+        lambda i, m: inpaint_uint8_hd(counted, i, m, None, HDStrategy(strategy, MAX_SIZE, 8))
+    )
+    graph.get_concrete_function(
+        tf.TensorSpec([None, None, None, 3], tf.uint8),
+        tf.TensorSpec([None, None, None, 1], tf.uint8),
+    )
+    assert len(calls) == 1
+
+
 def test_hole_box_adds_the_margin_and_clips():
     hole = np.zeros((50, 60), bool)
     hole[3:10, 40:55] = True

@@ -160,11 +160,14 @@ def test_batch_of_mixed_sizes_equals_single_calls(inpainter, rng, monkeypatch):
         assert np.abs(out.astype(int) - single).max() <= 1
 
 
-def test_repeated_sizes_do_not_retrace(generator):
-    inpainter = Inpainter(generator)
-    for height, width in [(24, 32), (20, 28), (24, 32), (41, 17), (20, 28)]:
-        inpainter.inpaint(np.zeros((height, width, 3), np.uint8), np.ones((height, width), bool))
-    assert inpainter.runner.graph.experimental_get_tracing_count() <= 2
+@pytest.mark.parametrize("guided", [False, True])
+def test_one_trace_for_every_size_and_batch_size(guided):
+    inpainter = Inpainter(testing.tiny_generator(cnum=4, guided=guided))
+    for height, width, batch in [(24, 32, 1), (20, 28, 1), (24, 32, 3), (41, 17, 2), (9, 9, 1)]:
+        mask = np.zeros((height, width), bool)
+        mask[2:6, 3:7] = True
+        inpainter.inpaint_batch([np.zeros((height, width, 3), np.uint8)] * batch, [mask] * batch)
+    assert inpainter.runner.graph.experimental_get_tracing_count() == 1
 
 
 def test_from_weights_reads_cnum_and_guided(tmp_path, tiny_generator):
