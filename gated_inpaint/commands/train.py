@@ -53,7 +53,7 @@ HELP = {
     "guided": "User-guided (sketch) mode: G and D take an edge channel, from "
     "<name>_edge.png|jpg beside each image or computed.",
     "edge_threshold": "Edge maps are binarised at value/255 > this.",
-    "seed": "Seed of the data order and the masks.",
+    "seed": "Seed of the initial weights, the data order and the masks.",
     "mixed_precision": "bfloat16 compute on CPU/TPU, float16 on GPU.",
     "init_from_official": "Fine-tune from an official DeepFill v2 TF1 checkpoint directory "
     "(used only when --model_dir has no checkpoint).",

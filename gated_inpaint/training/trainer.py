@@ -252,6 +252,7 @@ def run_training(
 def _train(
     config: TrainConfig, strategy: tf.distribute.Strategy, policy: str, flags_text: str | None
 ) -> dict:
+    keras.utils.set_random_seed(config.seed)  # the initial weights of a new run
     with strategy.scope():
         model = build_model(config, policy)
     checkpoint = make_checkpoint(model)
