@@ -52,12 +52,6 @@ class RowChunks:
         pad = [[0, 0], [self.low, self.high], [0, 0]]
         self.neighbourhoods = tf.pad(neighbourhoods, pad) if fuse_k > 1 else neighbourhoods
         self.patches = tf.pad(patches, pad) if fuse_k > 1 else patches
-        height = self._as_tensor(self.height)
-        # The wrapped rows: -low..-1 are F1[y + h, x - 1], h..h+high-1 are F1[y - h, x + 1].
-        if self.low:
-            self.above = shift(self._row_fused(height - self.low, height), 1, axis=2)
-        if self.high:
-            self.below = shift(self._row_fused(0, self.high), -1, axis=2)
 
     def _index(self, n):
         """`n` as a static int, or as a scalar of `index_dtype`."""
@@ -79,7 +73,16 @@ class RowChunks:
 
     def whole(self, attend):
         """`attend(fused scores [B, h*w, L]) -> [B, h*w, P]` on all rows at once."""
-        return attend(self._column_fused(self._row_fused_rows(-self.low, self.height + self.high)))
+        height = self._as_tensor(self.height)
+        rows = self._row_fused(0, height)
+        wrapped = self._wrapped(rows[:, : self.high], rows[:, height - self.low :])
+        return attend(self._column_fused(tf.concat([wrapped[0], rows, wrapped[1]], axis=1)))
+
+    def _wrapped(self, top, bottom):
+        """The virtual rows of the column-major order from F1 of the `high` top and the `low`
+        bottom rows: rows `-low..-1` are `F1[y + h, x - 1]`, rows `h..h+high-1` are
+        `F1[y - h, x + 1]` (zero past the first and last columns)."""
+        return shift(bottom, 1, axis=2), shift(top, -1, axis=2)
 
     def pasted(self, rows, attend, portable_width: int | None = None):
         """`attend(fused scores [B, n, L]) -> [B, n, P]` applied block by block: `[B, h*w, P]`.
@@ -92,11 +95,14 @@ class RowChunks:
         rows = self._as_tensor(rows)
         count = (height + rows - 1) // rows
         carry_shape = tf.stack([batch, low + high, width, self._as_tensor(self.patch_count)])
-        halo = self._row_fused_rows(-low, high)  # F1 rows [-low, high) for the first block
+        wrapped = self._wrapped(self._row_fused(0, high), self._row_fused(height - low, height))
+        halo = self._row_fused_rows(-low, high, wrapped)  # F1 rows [-low, high), first block
 
         def block_output(index, carried):
             first = index * rows + high
-            row_fused = tf.concat([carried, self._row_fused_rows(first, first + rows)], axis=1)
+            row_fused = tf.concat(
+                [carried, self._row_fused_rows(first, first + rows, wrapped)], axis=1
+            )
             carried = tf.reshape(row_fused[:, rows : rows + low + high], carry_shape)
             return attend(self._column_fused(row_fused)), carried
 
@@ -145,11 +151,10 @@ class RowChunks:
         )
         return pasted[:, : height * width]
 
-    def _row_fused_rows(self, first, end):
+    def _row_fused_rows(self, first, end, wrapped):
         """F1 on the rows `[first, end)` of the column-major order's view of the foreground,
-        `-low <= first < end`: `[B, end - first, w, L]`. Rows `-low..-1` wrap to the bottom
-        rows of the previous column (`F1[y + h, x - 1]`), rows `h..h+high-1` to the top rows
-        of the next one (`F1[y - h, x + 1]`); rows past those are zero."""
+        `-low <= first < end`: `[B, end - first, w, L]`. Rows `-low..-1` and `h..h+high-1`
+        are the `wrapped` ones (`_wrapped`); rows past those are zero."""
         low, high = self.low, self.high
         batch, height, width, patch_count = (
             self._as_tensor(n) for n in (self.batch, self.height, self.width, self.patch_count)
@@ -158,7 +163,7 @@ class RowChunks:
         parts = []
         if low:
             parts.append(
-                self.above[
+                wrapped[0][
                     :, low + tf.clip_by_value(first, -low, 0) : low + tf.clip_by_value(end, -low, 0)
                 ]
             )
@@ -167,7 +172,7 @@ class RowChunks:
         )
         if high:
             parts.append(
-                self.below[
+                wrapped[1][
                     :,
                     tf.clip_by_value(first, height, height + high) - height : tf.clip_by_value(
                         end, height, height + high
