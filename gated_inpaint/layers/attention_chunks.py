@@ -17,9 +17,14 @@ class RowChunks:
     column-major order the neighbours of `(y, x)` are `(y + d, x)`, wrapping to the
     previous or next column past the top or bottom row. So a block of rows `[r0, r0 + R)`
     needs F1 on rows `[r0 - low, r0 + R + high)`, and F1 on a range of rows needs the raw
-    scores of that range and `low`/`high` positions beyond it. The wrapped rows at the
-    image's top and bottom are computed once; each block recomputes `fuse_k - 1` rows of
-    F1 shared with its neighbours.
+    scores of that range and `low`/`high` positions beyond it. The blocks run in order and
+    each computes the scores and F1 of its own rows only: the `fuse_k - 1` rows of F1 it
+    shares with the next block are carried over, and the wrapped rows at the image's top
+    and bottom are computed once.
+
+    Both sums are sums of slices with constant offsets, without transposes: F1 of scores
+    computed against patches padded with zero rows (zero outside, as in the official
+    conv), F2 of F1 with each background column's wrapped rows put beside it.
 
     Args:
         neighbourhoods: `[B, h*w, K]` foreground neighbourhoods, row-major.
@@ -33,8 +38,6 @@ class RowChunks:
     def __init__(
         self, neighbourhoods, patches, fg_size, bg_size, fuse_k: int, index_dtype=tf.int64
     ):
-        self.neighbourhoods = neighbourhoods
-        self.patches = patches
         self.index_dtype = index_dtype
         # Static ints where known (to decide while tracing), else scalars of index_dtype.
         self.batch = self._index(dim(neighbourhoods, 0))
@@ -44,6 +47,11 @@ class RowChunks:
         self.fuse_k = fuse_k
         self.low = (fuse_k - 1) // 2
         self.high = fuse_k - 1 - self.low
+        self.dtype = patches.dtype
+        # Zero positions and patches beyond both ends: their scores are the zeros F1 reads.
+        pad = [[0, 0], [self.low, self.high], [0, 0]]
+        self.neighbourhoods = tf.pad(neighbourhoods, pad) if fuse_k > 1 else neighbourhoods
+        self.patches = tf.pad(patches, pad) if fuse_k > 1 else patches
 
     def _index(self, n):
         """`n` as a static int, or as a scalar of `index_dtype`."""
@@ -54,73 +62,88 @@ class RowChunks:
         return tf.cast(n, self.index_dtype)
 
     def rows_per_chunk(self, chunk_elements: int):
-        """Rows per block so that a block's scores hold about `chunk_elements` values, at
-        least `fuse_k` rows; balanced so the last block is not much shorter. A static int
-        when the shapes are static, else a scalar of `index_dtype`."""
+        """Rows per block so that a block's F1 rows (its own and the `fuse_k - 1` carried)
+        hold about `chunk_elements` values, at least `fuse_k` rows; balanced so the last
+        block is not much shorter. A static int when the shapes are static, else a scalar
+        of `index_dtype`."""
         per_row = self.batch * self.width * self.patch_count
         most = maximum(chunk_elements // per_row - (self.fuse_k - 1), max(self.fuse_k, 1))
         count = (self.height + most - 1) // most
         return (self.height + count - 1) // count
 
+    def whole(self, attend):
+        """`attend(fused scores [B, h*w, L]) -> [B, h*w, P]` on all rows at once."""
+        height = self._as_tensor(self.height)
+        rows = self._row_fused(0, height)
+        wrapped = self._wrapped(rows[:, : self.high], rows[:, height - self.low :])
+        return attend(self._column_fused(tf.concat([wrapped[0], rows, wrapped[1]], axis=1)))
+
+    def _wrapped(self, top, bottom):
+        """The virtual rows of the column-major order from F1 of the `high` top and the `low`
+        bottom rows: rows `-low..-1` are `F1[y + h, x - 1]`, rows `h..h+high-1` are
+        `F1[y - h, x + 1]` (zero past the first and last columns)."""
+        return shift(bottom, 1, axis=2), shift(top, -1, axis=2)
+
     def pasted(self, rows, attend, portable_width: int | None = None):
         """`attend(fused scores [B, n, L]) -> [B, n, P]` applied block by block: `[B, h*w, P]`.
 
-        Needs `rows >= fuse_k`. With `portable_width` (P, static), the blocks' outputs are
-        concatenated in the loop instead of written to a `TensorArray`, which LiteRT and
-        ONNX cannot convert at unknown sizes (it copies the outputs once per block)."""
-        batch, height, width, patch_count = (
-            self._as_tensor(n) for n in (self.batch, self.height, self.width, self.patch_count)
-        )
+        With `portable_width` (P, static), the blocks' outputs are concatenated in the loop
+        instead of written to a `TensorArray`, which LiteRT and ONNX cannot convert at
+        unknown sizes (it copies the outputs once per block)."""
+        batch, height, width = (self._as_tensor(n) for n in (self.batch, self.height, self.width))
         low, high = self.low, self.high
         rows = self._as_tensor(rows)
         count = (height + rows - 1) // rows
-        if low:
-            # Virtual rows -low..-1 are F1[t + h, x - 1].
-            above = shift(self._row_fused(height - low, height), 1, axis=2)
-        if high:
-            # Virtual rows h..h+high-1 are F1[t - h, x + 1].
-            below = shift(self._row_fused(0, high), -1, axis=2)
+        carry_shape = tf.stack([batch, low + high, width, self._as_tensor(self.patch_count)])
+        wrapped = self._wrapped(self._row_fused(0, high), self._row_fused(height - low, height))
+        halo = self._row_fused_rows(-low, high, wrapped)  # F1 rows [-low, high), first block
 
-        def block_output(index):
-            first, end = index * rows - low, index * rows + rows + high
-            parts = []
-            if low:
-                parts.append(above[:, low - tf.clip_by_value(-first, 0, low) :])
-            parts.append(self._row_fused(tf.maximum(first, 0), tf.minimum(end, height)))
-            if high:
-                parts.append(below[:, : tf.clip_by_value(end - height, 0, high)])
-            # Rows past the wrapped ones (the last block's padding; its outputs are dropped).
-            zero_rows = tf.maximum(end - height - high, 0)
-            parts.append(
-                tf.zeros(tf.stack([batch, zero_rows, width, patch_count]), self.patches.dtype)
+        def block_output(index, carried):
+            first = index * rows + high
+            row_fused = tf.concat(
+                [carried, self._row_fused_rows(first, first + rows, wrapped)], axis=1
             )
-            row_fused = tf.concat(parts, axis=1)  # F1 on rows [first, end): [B, R+k-1, w, L]
-            fused = None
-            for d in range(-low, high + 1):
-                term = self._column_shift(row_fused[:, low + d : low + d + rows], d)
-                fused = term if fused is None else fused + term
-            return attend(tf.reshape(fused, tf.stack([batch, rows * width, patch_count])))
+            carried = tf.reshape(row_fused[:, rows : rows + low + high], carry_shape)
+            return attend(self._column_fused(row_fused)), carried
 
-        def more(index, _):
+        def more(index, *_):
             return index < count
 
         start = tf.constant(0, self.index_dtype)
+        halo = tf.reshape(halo, carry_shape)
+        carried_shape = tf.TensorShape([None] * 4)
         if portable_width is not None:
-            empty = tf.zeros(tf.stack([batch, 0, portable_width]), self.patches.dtype)
-            _, pasted = tf.while_loop(
+
+            def concatenated(index, carried, done):
+                output, carried = block_output(index, carried)
+                return index + 1, carried, tf.concat([done, output], axis=1)
+
+            empty = tf.zeros(tf.stack([batch, 0, portable_width]), self.dtype)
+            _, _, pasted = tf.while_loop(
                 more,
-                lambda index, done: (index + 1, tf.concat([done, block_output(index)], axis=1)),
-                (start, empty),
-                shape_invariants=(start.shape, tf.TensorShape([None, None, portable_width])),
+                concatenated,
+                (start, halo, empty),
+                shape_invariants=(
+                    start.shape,
+                    carried_shape,
+                    tf.TensorShape([None, None, portable_width]),
+                ),
                 parallel_iterations=1,
             )
             return pasted[:, : height * width]
 
-        def block(index, outputs):
-            return index + 1, outputs.write(tf.cast(index, tf.int32), block_output(index))
+        def block(index, carried, outputs):
+            output, carried = block_output(index, carried)
+            return index + 1, carried, outputs.write(tf.cast(index, tf.int32), output)
 
-        outputs = tf.TensorArray(self.patches.dtype, size=tf.cast(count, tf.int32))
-        _, outputs = tf.while_loop(more, block, (start, outputs), parallel_iterations=1)
+        outputs = tf.TensorArray(self.dtype, size=tf.cast(count, tf.int32))
+        _, _, outputs = tf.while_loop(
+            more,
+            block,
+            (start, halo, outputs),
+            shape_invariants=(start.shape, carried_shape, None),
+            parallel_iterations=1,
+        )
         stacked = outputs.stack()  # [count, B, R*w, P]
         pasted = tf.reshape(
             tf.transpose(stacked, [1, 0, 2, 3]),
@@ -128,46 +151,95 @@ class RowChunks:
         )
         return pasted[:, : height * width]
 
-    def _row_fused(self, first, end):
-        """F1 (the row-major diagonal sum of the scores) on foreground rows `[first, end)`:
-        `[B, end - first, w, L]`."""
+    def _row_fused_rows(self, first, end, wrapped):
+        """F1 on the rows `[first, end)` of the column-major order's view of the foreground,
+        `-low <= first < end`: `[B, end - first, w, L]`. Rows `-low..-1` and `h..h+high-1`
+        are the `wrapped` ones (`_wrapped`); rows past those are zero."""
+        low, high = self.low, self.high
         batch, height, width, patch_count = (
             self._as_tensor(n) for n in (self.batch, self.height, self.width, self.patch_count)
         )
-        low, high = self.low, self.high
-        total = height * width
-        start, stop = first * width, end * width
-        begin = tf.maximum(start - low, 0)
-        finish = tf.minimum(stop + high, total)
-        scores = tf.matmul(self.neighbourhoods[:, begin:finish], self.patches, transpose_b=True)
-        # Positions start-low .. stop+high-1 and patches -low .. L+high-1, zero outside the
-        # image as in the official conv; then each diagonal term is one slice.
-        rows = [begin - (start - low), stop + high - finish]
-        scores = tf.pad(scores, [[0, 0], rows, [low, high]])
-        length = stop - start
-        fused = None
-        for d in range(-low, high + 1):
-            term = scores[:, low + d : low + d + length, low + d : low + d + patch_count]
-            fused = term if fused is None else fused + term
+        first, end = self._as_tensor(first), self._as_tensor(end)
+        parts = []
+        if low:
+            parts.append(
+                wrapped[0][
+                    :, low + tf.clip_by_value(first, -low, 0) : low + tf.clip_by_value(end, -low, 0)
+                ]
+            )
+        parts.append(
+            self._row_fused(tf.clip_by_value(first, 0, height), tf.clip_by_value(end, 0, height))
+        )
+        if high:
+            parts.append(
+                wrapped[1][
+                    :,
+                    tf.clip_by_value(first, height, height + high) - height : tf.clip_by_value(
+                        end, height, height + high
+                    )
+                    - height,
+                ]
+            )
+        zero_rows = tf.maximum(end - tf.maximum(first, height + high), 0)
+        parts.append(tf.zeros(tf.stack([batch, zero_rows, width, patch_count]), self.dtype))
+        return tf.concat(parts, axis=1)
+
+    def _row_fused(self, first, end):
+        """F1 (the row-major diagonal sum of the scores) on foreground rows `[first, end)`,
+        `0 <= first <= end <= h`: `[B, end - first, w, L]`."""
+        low = self.low
+        batch, width, patch_count = (
+            self._as_tensor(n) for n in (self.batch, self.width, self.patch_count)
+        )
+        # Positions first*w - low .. end*w + high - 1 against patches -low .. L + high - 1.
+        scores = tf.matmul(
+            self.neighbourhoods[:, first * width : end * width + self.fuse_k - 1],
+            self.patches,
+            transpose_b=True,
+        )
+        length = (end - first) * width
+        fused = tf.add_n(
+            [
+                scores[:, low + d : low + d + length, low + d : low + d + patch_count]
+                for d in range(-low, self.high + 1)
+            ]
+        )
         return tf.reshape(fused, tf.stack([batch, end - first, width, patch_count]))
 
-    def _column_shift(self, scores, offset: int):
-        """`out[..., l] = scores[..., l2]` where `l2` follows background patch `l` by `offset`
-        in column-major order; zero past either end. `scores`: `[..., L]`, `L = bh * bw`,
-        with `bh > |offset|`.
+    def _column_fused(self, row_fused):
+        """F2 (the column-major diagonal sum) of F1 on rows `[r0 - low, r0 + R + high)`,
+        `[B, R + fuse_k - 1, w, L]`: the fused scores of rows `[r0, r0 + R)`, `[B, R*w, L]`.
 
-        Patch `(by, bx)` moves to `(by + offset, bx)`, a shift by `offset * bw` in row-major
-        order, except in the `|offset|` rows that wrap to the next (previous) column: those
-        read the first (last) rows shifted by one column, zero past the last (first) column.
-        """
-        if offset == 0:
-            return scores
-        width = self._as_tensor(self.bg_size[1])
-        count = self._as_tensor(self.patch_count)
-        span = abs(offset) * width  # elements of the wrapping rows
-        column = tf.range(span) % width
-        if offset > 0:
-            wrapped = scores[..., 1 : span + 1] * tf.cast(column != width - 1, scores.dtype)
-            return tf.concat([scores[..., span:], wrapped], axis=-1)
-        wrapped = scores[..., count - span - 1 : count - 1] * tf.cast(column != 0, scores.dtype)
-        return tf.concat([wrapped, scores[..., : count - span]], axis=-1)
+        Patch `(by, bx)` and offset `d` read patch `(by + d, bx)`, which wraps to the next
+        (previous) background column past the bottom (top) row, zero past the last (first)
+        column: each column gets its wrapped rows beside it, then every term is one slice.
+        Needs `bh >= max(low, high)`."""
+        low, high = self.low, self.high
+        if not low and not high:
+            return tf.reshape(
+                row_fused, tf.stack([tf.shape(row_fused)[0], -1, tf.shape(row_fused)[-1]])
+            )
+        batch, width, patch_count = (
+            self._as_tensor(n) for n in (self.batch, self.width, self.patch_count)
+        )
+        bg_height, bg_width = (self._as_tensor(n) for n in self.bg_size)
+        rows = tf.shape(row_fused, out_type=self.index_dtype)[1] - low - high
+        grid = tf.reshape(row_fused, tf.stack([batch, -1, bg_height, bg_width]))
+        parts = []
+        if low:
+            parts.append(shift(grid[:, :, bg_height - low :], 1, axis=3))
+        parts.append(grid)
+        if high:
+            parts.append(shift(grid[:, :, :high], -1, axis=3))
+        padded = tf.concat(parts, axis=2)  # [B, (R + k - 1) * w, bh + k - 1, bw]
+        fused = tf.add_n(
+            [
+                padded[
+                    :,
+                    (low + d) * width : (low + d) * width + rows * width,
+                    low + d : low + d + bg_height,
+                ]
+                for d in range(-low, high + 1)
+            ]
+        )
+        return tf.reshape(fused, tf.stack([batch, rows * width, patch_count]))

@@ -1,6 +1,6 @@
-"""Tensor operations of contextual attention: patches, shifts, the fuse's diagonal sum, and the
-overlap-add fold of pasted patches. Each works on static or dynamic shapes, with ops that
-LiteRT and ONNX have built in (pads and slices of at most 4-D tensors)."""
+"""Tensor operations of contextual attention: patches, shifts, and the overlap-add fold of pasted
+patches. Each works on static or dynamic shapes, with ops that LiteRT and ONNX have built in
+(pads and slices of at most 4-D tensors)."""
 
 from __future__ import annotations
 
@@ -20,25 +20,6 @@ def shift(x: tf.Tensor, offset: int, axis: int) -> tf.Tensor:
     size = [-1] * len(x.shape)
     size[axis] = n
     return tf.slice(padded, begin, size)
-
-
-def diagonal_sum(scores: tf.Tensor, kernel_size: int) -> tf.Tensor:
-    """A `kernel_size` SAME conv with `eye(kernel_size)` over the last two axes of `scores`.
-
-    `out[i, l] = sum_d scores[i + d, l + d]` with zeros outside, d running over
-    TensorFlow SAME offsets (`-(k-1)//2 .. k-1-(k-1)//2`).
-    """
-    low = (kernel_size - 1) // 2
-    high = kernel_size - 1 - low
-    # One zero pad of both axes, then each diagonal is a slice with constant bounds: fewer
-    # score-sized temporaries than a pad and a slice per term and axis.
-    padded = tf.pad(scores, [[0, 0], [low, high], [low, high]])
-    out = None
-    for d in range(-low, high + 1):
-        window = slice(low + d, -(high - d) or None)
-        term = padded[:, window, window]
-        out = term if out is None else out + term
-    return out
 
 
 def fold_patches(patches: tf.Tensor, rate: int) -> tf.Tensor:

@@ -6,7 +6,7 @@ import keras
 import tensorflow as tf
 
 from gated_inpaint.layers.attention_chunks import RowChunks
-from gated_inpaint.layers.attention_ops import diagonal_sum, dim, extract_patches, fold_patches
+from gated_inpaint.layers.attention_ops import dim, extract_patches, fold_patches
 from gated_inpaint.layers.resize import resize_nearest_align_corners
 
 DEFAULT_CHUNK_ELEMENTS = 2**24
@@ -119,7 +119,6 @@ class ContextualAttention(keras.layers.Layer):
 
         down = resize_nearest_align_corners(features, down_size)
         patch_grid = extract_patches(down, ksize, stride)
-        grid_h, grid_w = tf.shape(patch_grid)[1], tf.shape(patch_grid)[2]
         patches = tf.reshape(patch_grid, [batch, -1, ksize * ksize * channels])
         norms = tf.sqrt(tf.reduce_sum(tf.square(patches), axis=-1, keepdims=True))
         patches = patches / tf.maximum(norms, 1e-4)
@@ -128,51 +127,45 @@ class ContextualAttention(keras.layers.Layer):
         neighbourhoods = tf.reshape(neighbourhoods, [batch, -1, ksize * ksize * channels])
         valid = self._valid_patches(mask, down_size)  # [B or 1, 1, L]
 
+        # [B, 4r^2 C, L]: a product with a transposed right side runs several times faster
+        # in oneDNN's batched matmul when L is large. Invalid patches paste nothing.
+        raw_by_patch = tf.transpose(raw, [0, 2, 1])
+        if mask is not None:
+            raw_by_patch = raw_by_patch * valid
+        scale = valid * self.softmax_scale  # one product for the mask and the temperature
+
         def attend(scores):  # fused scores [B, n, L] -> pasted raw patches [B, n, 4r^2 C]
-            scores = scores * valid
-            attention = tf.nn.softmax(scores * self.softmax_scale, axis=-1) * valid
-            return tf.matmul(attention, raw)
+            attention = tf.nn.softmax(scores * scale, axis=-1)
+            return tf.matmul(attention, raw_by_patch, transpose_b=True)
 
-        def whole():
-            scores = tf.matmul(neighbourhoods, patches, transpose_b=True)  # [B, h*w, L]
-            if self.fuse:
-                scores = self._propagate(scores, down_size, (grid_h, grid_w))
-            return attend(scores)
-
+        index_dtype = tf.int32 if self.portable else tf.int64
+        chunks = RowChunks(
+            neighbourhoods,
+            patches,
+            (dim(features, 1, index_dtype) // rate, dim(features, 2, index_dtype) // rate),
+            (dim(patch_grid, 1, index_dtype), dim(patch_grid, 2, index_dtype)),
+            self.fuse_k if self.fuse else 1,
+            index_dtype=index_dtype,
+        )
         if self.chunk_elements is None:
-            pasted = whole()
+            pasted = chunks.whole(attend)
         else:
-            index_dtype = tf.int32 if self.portable else tf.int64
-            chunks = RowChunks(
-                neighbourhoods,
-                patches,
-                (dim(features, 1, index_dtype) // rate, dim(features, 2, index_dtype) // rate),
-                (dim(patch_grid, 1, index_dtype), dim(patch_grid, 2, index_dtype)),
-                self.fuse_k if self.fuse else 1,
-                index_dtype=index_dtype,
-            )
             rows = chunks.rows_per_chunk(self.chunk_elements)
             if self.portable:  # no branch: one block when everything fits
                 pasted = chunks.pasted(rows, attend, portable_width=raw.shape[-1])
             elif isinstance(rows, int):  # static shapes: decided while tracing
-                pasted = whole() if rows >= chunks.height else chunks.pasted(rows, attend)
+                if rows >= chunks.height:
+                    pasted = chunks.whole(attend)
+                else:
+                    pasted = chunks.pasted(rows, attend)
             else:
-                pasted = tf.cond(rows >= chunks.height, whole, lambda: chunks.pasted(rows, attend))
+                pasted = tf.cond(
+                    rows >= chunks.height,
+                    lambda: chunks.whole(attend),
+                    lambda: chunks.pasted(rows, attend),
+                )
         pasted = tf.reshape(pasted, [batch, down_size[0], down_size[1], (2 * rate) ** 2 * channels])
         return fold_patches(pasted, rate) / 4.0
-
-    def _propagate(self, scores, fg_size, bg_size):
-        """Diagonal sums in row-major, then in column-major flattened order (official fuse)."""
-        k = self.fuse_k
-        batch = tf.shape(scores)[0]
-        fh, fw = fg_size
-        bh, bw = bg_size
-        scores = diagonal_sum(scores, k)
-        scores = tf.reshape(scores, [batch, fh, fw, bh, bw])
-        scores = tf.reshape(tf.transpose(scores, [0, 2, 1, 4, 3]), [batch, fw * fh, bw * bh])
-        scores = diagonal_sum(scores, k)
-        scores = tf.reshape(scores, [batch, fw, fh, bw, bh])
-        return tf.reshape(tf.transpose(scores, [0, 2, 1, 4, 3]), [batch, fh * fw, bh * bw])
 
     def _valid_patches(self, mask, down_size):
         """1.0 for patches with no hole pixel in the downscaled mask, else 0.0: `[B, 1, L]`."""

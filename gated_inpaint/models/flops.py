@@ -19,17 +19,19 @@ on the `[h*w, L]` score matrix are memory-bound and take real time at large size
 
 The count is the work of the mathematical operation, not of its implementation: a dilated
 convolution run as space-to-batch + conv + batch-to-space (`tf.nn.convolution`) also
-convolves the padding that makes the map divisible by the rate; and the contextual
-attention, once its scores exceed `chunk_elements`, works in blocks of rows, each recomputing
-the scores of `fuse_k - 1` rows shared with its neighbours (about a third more score FLOPs at
-1024x1024, where blocks are 6 rows of 128). Rates computed from this count are rates of
-useful work, comparable with the official graph, which computes every layer as written.
+convolves the padding that makes the map divisible by the rate. Rates computed from this
+count are rates of useful work, comparable with the official graph, which computes every
+layer as written.
 
-One implementation choice does less work than the count: `GatedDeconv2D` computes its conv
-on the small map, as four 2x2 phase convolutions (`gated_inpaint.layers.upsample_conv`),
-4/9 of the multiply-adds of the 3x3 conv on the upsampled map. Each such entry also has
-`executed_flops`, and `generator_flops` totals them in `executed`: what the convolution ops
-of the graph compute.
+Two implementation choices change the work, and their entries also have `executed_flops`,
+which `generator_flops` totals in `executed` (what the matmul and convolution ops of the
+unchunked graph compute): `GatedDeconv2D` computes its conv on the small map, as four 2x2
+phase convolutions (`gated_inpaint.layers.upsample_conv`), 4/9 of the multiply-adds of the
+3x3 conv on the upsampled map; and the attention's scores, with fuse, are computed against
+`fuse_k - 1` zero positions and patches beyond the ends (`RowChunks`), `(h*w + fuse_k - 1) x
+(L + fuse_k - 1)` scores. In blocks of rows (once the scores exceed `chunk_elements`) each
+block adds `fuse_k - 1` such positions, and the wrapped top and bottom rows are computed once
+more, `fuse_k - 1` rows in all.
 """
 
 from __future__ import annotations
@@ -82,7 +84,8 @@ def attention_flops(layer: ContextualAttention, height: int, width: int, channel
 
     Returns:
         `{"<name>/scores": {...}, "<name>/paste": {...}}`, each with `kind` "attention",
-        `flops` and the matrix shapes `[m, k] x [k, n]` as `"matmul": [m, k, n]`.
+        `flops` and the matrix shapes `[m, k] x [k, n]` as `"matmul": [m, k, n]`; with fuse,
+        the scores also have `executed_flops` (against the zero-padded ends).
     """
     positions = (height // layer.rate) * (width // layer.rate)  # h * w
     patches = math.ceil(height // layer.rate / layer.stride) * math.ceil(
@@ -92,10 +95,16 @@ def attention_flops(layer: ContextualAttention, height: int, width: int, channel
         "scores": [positions, layer.ksize**2 * channels, patches],
         "paste": [positions, patches, (2 * layer.rate) ** 2 * channels],
     }
-    return {
+    entries = {
         f"{layer.name}/{part}": {"kind": "attention", "flops": 2 * m * k * n, "matmul": [m, k, n]}
         for part, (m, k, n) in shapes.items()
     }
+    if layer.fuse and layer.fuse_k > 1:
+        m, k, n = (
+            size + layer.fuse_k - 1 if i != 1 else size for i, size in enumerate(shapes["scores"])
+        )
+        entries[f"{layer.name}/scores"]["executed_flops"] = 2 * m * k * n
+    return entries
 
 
 def _walk(blocks: list, height: int, width: int, layers: dict) -> tuple[int, int, int]:

@@ -181,3 +181,23 @@ def test_rows_per_chunk_follows_the_budget():
     assert chunks.rows_per_chunk(1) == 3  # at least fuse_k rows
     assert chunks.rows_per_chunk(per_row * 9) == 7  # at most 7 rows: 6 blocks, 7 rows each
     assert chunks.rows_per_chunk(per_row * 23) == 20  # at most 21 rows: 2 blocks of 20
+
+
+def test_blocks_compute_each_row_of_scores_once(rng, monkeypatch):
+    """Blocks of 3 rows carry the fuse rows they share instead of recomputing them: the score
+    matmuls (eager, one call per block) cover the h*w positions plus a few per block, where
+    recomputing would take 5/3 of them."""
+    score_rows = []
+    matmul = tf.matmul
+
+    def spy(a, b, *args, **kwargs):
+        if a.shape[-1] == 9 * 5:  # neighbourhoods x patches, not the paste
+            score_rows.append(a.shape[1])
+        return matmul(a, b, *args, **kwargs)
+
+    monkeypatch.setattr(tf, "matmul", spy)
+    f, mask = _inputs(rng, h=48, w=24)  # 24 x 12 positions, 288 patches
+    ContextualAttention(chunk_elements=2 * 12 * 288 * 5)(f, mask)
+    positions = 24 * 12
+    assert len(score_rows) > 8  # blocks of 3 rows
+    assert positions <= sum(score_rows) < 1.2 * positions
