@@ -21,6 +21,15 @@ _cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(_cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
 
+@pytest.fixture(scope="session")
+def mirrored_strategy():
+    """One MirroredStrategy over the two logical CPUs for every test of a process: each new
+    strategy numbers its collectives from the same keys, and the runtime keeps the first
+    shapes it saw under a key, so a second strategy's all-reduce can fail with "Shape
+    mismatch in the collective instance"."""
+    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+
+
 @pytest.fixture(autouse=True)
 def _seed():
     np.random.seed(0)

@@ -295,14 +295,13 @@ def test_float16_discriminator_with_loss_scaling_updates_as_float32():
         _assert_same_changes(before[name], _trainable(network), _trainable(twin), rtol)
 
 
-def test_mirrored_strategy_matches_one_device():
+def test_mirrored_strategy_matches_one_device(mirrored_strategy):
     """Plain SGD, so a step's change is proportional to the gradient: without the
     `1 / num_replicas` loss scaling the summed replica gradients would double it."""
     data = _batch(batch=4)
     dataset = tf.data.Dataset.from_tensors(data).repeat()
     single = _sgd_model(g_lr=0.5, d_lr=2.0)
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    with strategy.scope():
+    with mirrored_strategy.scope():
         mirrored = _model(
             g_optimizer=keras.optimizers.SGD(0.5), d_optimizer=keras.optimizers.SGD(2.0)
         )

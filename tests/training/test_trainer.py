@@ -124,10 +124,9 @@ def test_checkpoint_from_another_model_is_explained(image_dir, tmp_path):
         run_training(_config(image_dir, tmp_path, cnum=12, max_steps=4))
 
 
-def test_global_batch_must_split_over_replicas(image_dir, tmp_path):
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+def test_global_batch_must_split_over_replicas(image_dir, tmp_path, mirrored_strategy):
     with pytest.raises(ValueError, match="--batch_size=3"):
-        run_training(_config(image_dir, tmp_path, batch_size=3), strategy=strategy)
+        run_training(_config(image_dir, tmp_path, batch_size=3), strategy=mirrored_strategy)
 
 
 def test_nan_guard_stops_with_a_clear_error():

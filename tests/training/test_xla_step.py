@@ -107,9 +107,10 @@ def test_compiled_step_with_steps_per_execution_matches_the_uncompiled_step(unco
 
 
 @pytest.mark.slow
-def test_compiled_step_under_mirrored_strategy_matches_the_uncompiled_step(uncompiled):
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-    compiled = _train(strategy, jit_compile=True)
+def test_compiled_step_under_mirrored_strategy_matches_the_uncompiled_step(
+    uncompiled, mirrored_strategy
+):
+    compiled = _train(mirrored_strategy, jit_compile=True)
     assert compiled[0].xla_scope == "generator" and not compiled[0].jit_compile
     _assert_same_training(uncompiled, compiled)
 
