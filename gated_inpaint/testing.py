@@ -75,6 +75,18 @@ def stroke_mask(height: int, width: int, seed: int = 0) -> np.ndarray:
     return np.asarray(small)
 
 
+def folder_snapshot(folder: str | os.PathLike) -> dict[str, tuple[bytes, int]]:
+    """Every file under `folder` (relative path) with its bytes and modification time in ns:
+    equal snapshots mean nothing in the folder was written."""
+    found = {}
+    for root, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, "rb") as f:
+                found[os.path.relpath(path, folder)] = (f.read(), os.stat(path).st_mtime_ns)
+    return found
+
+
 def save_image(array: np.ndarray, path: str | os.PathLike) -> str:
     """Writes `array` with Pillow (format from the extension); returns the path as a string."""
     Image.fromarray(array).save(path)

@@ -7,21 +7,11 @@ import subprocess
 import sys
 
 from gated_inpaint.commands import train
+from gated_inpaint.testing import folder_snapshot
 from gated_inpaint.weights.run_folder import generator_from_model_dir
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TRAIN_PY = os.path.join(ROOT, "train.py")
-
-
-def _files(folder):
-    """Every file under `folder` with its bytes and modification time."""
-    found = {}
-    for root, _, names in os.walk(folder):
-        for name in names:
-            path = os.path.join(root, name)
-            with open(path, "rb") as f:
-                found[os.path.relpath(path, folder)] = (f.read(), os.stat(path).st_mtime_ns)
-    return found
 
 
 def _args(**flags):
@@ -39,12 +29,12 @@ def test_help_exits_0_and_lists_the_training_flags():
 
 def test_a_rerun_with_a_typo_leaves_the_run_exportable(training_run, tmp_path):
     """Issue 11, item 4: a rerun with --cnum=16 and a wrong --data into a good run."""
-    before = _files(training_run)
+    before = folder_snapshot(training_run)
     typo = tmp_path / "typo"
     flags = [f"--data={typo}", f"--model_dir={training_run}", "--cnum=16", "--d_cnum=4"]
     done = subprocess.run([sys.executable, TRAIN_PY, *flags], capture_output=True, text=True)
     assert done.returncode == 1
-    assert _files(training_run) == before
+    assert folder_snapshot(training_run) == before
     assert generator_from_model_dir(str(training_run)).cnum == 4  # what export.py loads
     assert "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if "--data=" in line or "--cnum" in line]

@@ -6,20 +6,10 @@ import os
 
 import pytest
 
+from gated_inpaint.testing import folder_snapshot
 from gated_inpaint.training.config import TrainConfig
 from gated_inpaint.training.start_checks import check_run_folder, check_training_start
 from gated_inpaint.training.trainer import run_training
-
-
-def _snapshot(folder):
-    """Every file under `folder` with its bytes and modification time."""
-    found = {}
-    for root, _, names in os.walk(folder):
-        for name in names:
-            path = os.path.join(root, name)
-            with open(path, "rb") as f:
-                found[os.path.relpath(path, folder)] = (f.read(), os.stat(path).st_mtime_ns)
-    return found
 
 
 def _resume(run, **settings):
@@ -78,7 +68,7 @@ def test_model_dir_where_one_cannot_write_is_refused(training_run, tmp_path, mon
 
 
 def test_a_failed_start_leaves_the_run_exactly_as_it_was(training_run, corrupt_images):
-    before = _snapshot(training_run)
+    before = folder_snapshot(training_run)
     config = _resume(training_run, cnum=16, data=str(corrupt_images), val_data=str(training_run))
     with pytest.raises(ValueError) as error:
         run_training(config, flags_text="--cnum=16\n")
@@ -86,7 +76,7 @@ def test_a_failed_start_leaves_the_run_exactly_as_it_was(training_run, corrupt_i
     assert data.startswith(f"--data={corrupt_images}: none of its 5 images can be decoded")
     assert val_data.startswith(f"--val_data={training_run}: No images")
     assert run_folder.startswith(f"--model_dir={training_run} holds a run trained with --cnum=4")
-    assert _snapshot(training_run) == before
+    assert folder_snapshot(training_run) == before
 
 
 def test_a_failed_start_creates_no_folder(training_run, corrupt_images, tmp_path):
