@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 import tensorflow as tf
@@ -10,7 +11,11 @@ from gated_inpaint.training.config import STRATEGIES
 
 
 def make_strategy(name: str, tpu: str | None = None) -> tf.distribute.Strategy:
-    """Returns the strategy for `--strategy`.
+    """Returns the strategy for `--strategy`: the strategy in scope for `default`, else one
+    object per name and TPU in a process, so that training twice in one process (a notebook)
+    reuses it. A second `MirroredStrategy` numbers its collectives from the keys of the first,
+    and its all-reduces can then fail with "Shape mismatch in the collective instance"; a
+    multi-worker cluster and a TPU system are set up once per process anyway.
 
     - `default`: no distribution (TensorFlow's default strategy, first GPU if any).
     - `one_device`: `OneDeviceStrategy` on the first GPU, else the CPU.
@@ -20,6 +25,11 @@ def make_strategy(name: str, tpu: str | None = None) -> tf.distribute.Strategy:
     """
     if name == "default":
         return tf.distribute.get_strategy()
+    return _distributing_strategy(name, tpu)
+
+
+@functools.cache
+def _distributing_strategy(name: str, tpu: str | None) -> tf.distribute.Strategy:
     if name == "one_device":
         device = "/gpu:0" if tf.config.list_logical_devices("GPU") else "/cpu:0"
         return tf.distribute.OneDeviceStrategy(device)
