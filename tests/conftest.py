@@ -14,6 +14,7 @@ from gated_inpaint.models import InpaintGenerator  # noqa: E402
 from gated_inpaint.testing import amplify_weights, save_image, smooth_photo  # noqa: E402
 
 PARITY_ENV = "GATED_INPAINT_PARITY_DIR"
+TRAIN_PARITY_ENV = "GATED_INPAINT_TRAIN_PARITY_DIR"
 
 # Two logical CPU devices, so MirroredStrategy tests run on a machine without GPUs.
 # This must happen before TensorFlow initialises its devices.
@@ -44,15 +45,27 @@ def rng():
     return np.random.default_rng(1234)
 
 
+def _directory_from(env: str) -> str:
+    """The folder named by the environment variable `env`: skips the test when it is not set
+    (the official-graph fixtures live outside the repo), fails when it is no folder."""
+    path = os.environ.get(env)
+    if not path:
+        pytest.skip(f"{env} is not set (the official-graph fixture lives outside the repo)")
+    if not os.path.isdir(path):
+        pytest.fail(f"{env}={path} is not a directory")
+    return path
+
+
 @pytest.fixture(scope="session")
 def parity_dir():
     """The official-graph fixture directory (../shared/parity_a); skips when not configured."""
-    path = os.environ.get(PARITY_ENV)
-    if not path:
-        pytest.skip(f"{PARITY_ENV} is not set (the parity fixture lives outside the repo)")
-    if not os.path.isdir(path):
-        pytest.fail(f"{PARITY_ENV}={path} is not a directory")
-    return path
+    return _directory_from(PARITY_ENV)
+
+
+@pytest.fixture(scope="session")
+def train_parity_dir():
+    """One official training step (../shared/parity_train); skips when not configured."""
+    return _directory_from(TRAIN_PARITY_ENV)
 
 
 @pytest.fixture

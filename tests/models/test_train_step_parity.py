@@ -25,7 +25,6 @@ from gated_inpaint.models import InpaintGenerator, InpaintingModel, SNPatchGANDi
 from gated_inpaint.testing import official_variables
 from gated_inpaint.weights.official import load_official_checkpoint
 
-FIXTURE_ENV = "GATED_INPAINT_TRAIN_PARITY_DIR"
 # G's update is not part of the fixture; with learning rate 1 its SGD delta is its gradient.
 G_LEARNING_RATE = 1.0
 LOSS_ATOL = 1e-6
@@ -62,18 +61,8 @@ class GradientRecordingSGD(keras.optimizers.SGD):
 
 
 @pytest.fixture(scope="module")
-def fixture_dir():
-    path = os.environ.get(FIXTURE_ENV)
-    if not path:
-        pytest.skip(f"{FIXTURE_ENV} is not set (the training fixture lives outside the repo)")
-    if not os.path.isdir(path):
-        pytest.fail(f"{FIXTURE_ENV}={path} is not a directory")
-    return path
-
-
-@pytest.fixture(scope="module")
-def reference(fixture_dir):
-    return dict(np.load(os.path.join(fixture_dir, "reference.npz")))
+def reference(train_parity_dir):
+    return dict(np.load(os.path.join(train_parity_dir, "reference.npz")))
 
 
 def _fixture_key(prefix: str, official_name: str) -> str:
@@ -81,11 +70,11 @@ def _fixture_key(prefix: str, official_name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def step(fixture_dir, reference):
+def step(train_parity_dir, reference):
     """One `train_step` from the fixture's checkpoint: its logs, the variables (by official
     name) before and after it, and what the D optimizer saw at the D update."""
-    with open(os.path.join(fixture_dir, "checks.json")) as f:
-        checkpoint = os.path.join(fixture_dir, json.load(f)["ckpt_prefix"])
+    with open(os.path.join(train_parity_dir, "checks.json")) as f:
+        checkpoint = os.path.join(train_parity_dir, json.load(f)["ckpt_prefix"])
     generator, discriminator = InpaintGenerator(), SNPatchGANDiscriminator()
     load_official_checkpoint(checkpoint, generator, discriminator, channel_order="bgr")
     variables = official_variables(generator, discriminator)
