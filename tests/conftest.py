@@ -24,11 +24,13 @@ tf.config.set_logical_device_configuration(_cpu, [tf.config.LogicalDeviceConfigu
 
 @pytest.fixture(scope="session")
 def mirrored_strategy():
-    """One MirroredStrategy over the two logical CPUs for every test of a process: each new
-    strategy numbers its collectives from the same keys, and the runtime keeps the first
-    shapes it saw under a key, so a second strategy's all-reduce can fail with "Shape
-    mismatch in the collective instance"."""
-    return tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    """`--strategy=mirrored` over the two logical CPUs: the one MirroredStrategy of the process
+    (see `strategies.make_strategy` for why there is only one)."""
+    from gated_inpaint.training.strategies import make_strategy
+
+    strategy = make_strategy("mirrored")
+    assert strategy.num_replicas_in_sync == 2
+    return strategy
 
 
 @pytest.fixture(autouse=True)
