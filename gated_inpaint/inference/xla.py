@@ -7,9 +7,11 @@ on GPU), slow when every image has its own size. The high-resolution strategies 
 outside (their crop boxes depend on the masks' values), so a `crop` box is compiled at each
 new box size.
 
-XLA needs every shape known when it compiles: the contextual attention's row-chunk loop
-(`attention_chunk_elements`) builds blocks whose shapes change with the loop index, so the
-compiled generator computes all the attention scores at once (more memory at large sizes).
+The graph is traced once at unknown sizes, where the contextual attention's row-chunk loop
+(`attention_chunk_elements`) builds blocks whose shapes change with the loop index, which XLA
+cannot compile; so the compiled generator computes all the attention scores at once (more
+memory at large sizes). (At static shapes, as in a compiled training step, the blocks are
+unrolled and compile.)
 """
 
 from __future__ import annotations

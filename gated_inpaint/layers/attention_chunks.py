@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from gated_inpaint.layers.attention_ops import dim, maximum, shift
+from gated_inpaint.layers.attention_ops import clip, dim, maximum, shift
 
 
 class RowChunks:
@@ -87,24 +87,25 @@ class RowChunks:
     def pasted(self, rows, attend, portable_width: int | None = None):
         """`attend(fused scores [B, n, L]) -> [B, n, P]` applied block by block: `[B, h*w, P]`.
 
+        With every size static (as XLA compiles them) the blocks run as in `_pasted_static`.
         With `portable_width` (P, static), the blocks' outputs are concatenated in the loop
         instead of written to a `TensorArray`, which LiteRT and ONNX cannot convert at
         unknown sizes (it copies the outputs once per block)."""
+        static = (self.batch, self.height, self.width, self.patch_count, rows)
+        if portable_width is None and all(isinstance(n, int) for n in static):
+            return self._pasted_static(rows, attend)
         batch, height, width = (self._as_tensor(n) for n in (self.batch, self.height, self.width))
         low, high = self.low, self.high
         rows = self._as_tensor(rows)
         count = (height + rows - 1) // rows
         carry_shape = tf.stack([batch, low + high, width, self._as_tensor(self.patch_count)])
-        wrapped = self._wrapped(self._row_fused(0, high), self._row_fused(height - low, height))
-        halo = self._row_fused_rows(-low, high, wrapped)  # F1 rows [-low, high), first block
+        wrapped, halo = self._edges()
 
         def block_output(index, carried):
             first = index * rows + high
-            row_fused = tf.concat(
-                [carried, self._row_fused_rows(first, first + rows, wrapped)], axis=1
-            )
-            carried = tf.reshape(row_fused[:, rows : rows + low + high], carry_shape)
-            return attend(self._column_fused(row_fused)), carried
+            new_rows = self._row_fused_rows(first, first + rows, wrapped)
+            output, carried = self._block(carried, new_rows, rows, attend)
+            return output, tf.reshape(carried, carry_shape)
 
         def more(index, *_):
             return index < count
@@ -151,37 +152,57 @@ class RowChunks:
         )
         return pasted[:, : height * width]
 
+    def _pasted_static(self, rows: int, attend):
+        """`pasted` with every size a static int, in a form XLA compiles, also when a replica
+        compiles the generator's forward pass apart from its gradient (no loop, whose
+        accumulators could not leave the compiled function): the blocks are unrolled while
+        tracing, every slice of static bounds, each block's scores computed only after the
+        previous block's output (one block's scores held at a time)."""
+        high, height = self.high, self.height
+        wrapped, carried = self._edges()
+        outputs = []
+        for first in range(high, height + high, rows):
+            with tf.control_dependencies(outputs[-1:]):
+                new_rows = self._row_fused_rows(first, first + rows, wrapped)
+            output, carried = self._block(carried, new_rows, rows, attend)
+            outputs.append(output)
+        return tf.concat(outputs, axis=1)[:, : height * self.width]
+
+    def _edges(self):
+        """`(wrapped, halo)`: the `_wrapped` rows, and F1 of rows `[-low, high)`, which the
+        first block starts from."""
+        low, high, height = self.low, self.high, self.height
+        wrapped = self._wrapped(self._row_fused(0, high), self._row_fused(height - low, height))
+        return wrapped, self._row_fused_rows(-low, high, wrapped)
+
+    def _block(self, carried, new_rows, rows, attend):
+        """One block of `rows` foreground rows `[r0, r0 + rows)`: `(attend(its fused scores)
+        [B, rows*w, P], the F1 rows carried to the next block [B, fuse_k - 1, w, L])`, from
+        F1 of rows `[r0 - low, r0 + high)` (`carried`) and `[r0 + high, r0 + rows + high)`."""
+        row_fused = tf.concat([carried, new_rows], axis=1)
+        carried = row_fused[:, rows : rows + self.low + self.high]
+        return attend(self._column_fused(row_fused)), carried
+
     def _row_fused_rows(self, first, end, wrapped):
         """F1 on the rows `[first, end)` of the column-major order's view of the foreground,
         `-low <= first < end`: `[B, end - first, w, L]`. Rows `-low..-1` and `h..h+high-1`
         are the `wrapped` ones (`_wrapped`); rows past those are zero."""
-        low, high = self.low, self.high
-        batch, height, width, patch_count = (
-            self._as_tensor(n) for n in (self.batch, self.height, self.width, self.patch_count)
-        )
-        first, end = self._as_tensor(first), self._as_tensor(end)
+        low, high, height = self.low, self.high, self.height
         parts = []
         if low:
-            parts.append(
-                wrapped[0][
-                    :, low + tf.clip_by_value(first, -low, 0) : low + tf.clip_by_value(end, -low, 0)
-                ]
-            )
-        parts.append(
-            self._row_fused(tf.clip_by_value(first, 0, height), tf.clip_by_value(end, 0, height))
-        )
+            parts.append(wrapped[0][:, low + clip(first, -low, 0) : low + clip(end, -low, 0)])
+        parts.append(self._row_fused(clip(first, 0, height), clip(end, 0, height)))
         if high:
+            below = height + high
             parts.append(
                 wrapped[1][
-                    :,
-                    tf.clip_by_value(first, height, height + high) - height : tf.clip_by_value(
-                        end, height, height + high
-                    )
-                    - height,
+                    :, clip(first, height, below) - height : clip(end, height, below) - height
                 ]
             )
-        zero_rows = tf.maximum(end - tf.maximum(first, height + high), 0)
-        parts.append(tf.zeros(tf.stack([batch, zero_rows, width, patch_count]), self.dtype))
+        zero_rows = maximum(end - maximum(first, height + high), 0)
+        parts.append(
+            tf.zeros(self._shape(self.batch, zero_rows, self.width, self.patch_count), self.dtype)
+        )
         return tf.concat(parts, axis=1)
 
     def _row_fused(self, first, end):
@@ -205,6 +226,12 @@ class RowChunks:
             ]
         )
         return tf.reshape(fused, tf.stack([batch, end - first, width, patch_count]))
+
+    def _shape(self, *sizes):
+        """A shape or index vector: a list when every size is a static int, else a tensor."""
+        if all(isinstance(n, int) for n in sizes):
+            return list(sizes)
+        return tf.stack([self._as_tensor(n) for n in sizes])
 
     def _column_fused(self, row_fused):
         """F2 (the column-major diagonal sum) of F1 on rows `[r0 - low, r0 + R + high)`,

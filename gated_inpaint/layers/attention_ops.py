@@ -141,4 +141,19 @@ def dim(x: tf.Tensor, axis: int, dtype: tf.DType = tf.int64) -> int | tf.Tensor:
 
 def maximum(a: int | tf.Tensor, b: int | tf.Tensor) -> int | tf.Tensor:
     """`max(a, b)`: a Python int when both are, else a tensor."""
-    return max(a, b) if isinstance(a, int) and isinstance(b, int) else tf.maximum(a, b)
+    if isinstance(a, int) and isinstance(b, int):
+        return max(a, b)
+    return tf.maximum(*_same_dtype(a, b))
+
+
+def clip(n: int | tf.Tensor, low: int | tf.Tensor, high: int | tf.Tensor) -> int | tf.Tensor:
+    """`min(max(n, low), high)`: a Python int when all three are, else a tensor."""
+    if all(isinstance(v, int) for v in (n, low, high)):
+        return min(max(n, low), high)
+    return tf.clip_by_value(*_same_dtype(n, low, high))
+
+
+def _same_dtype(*values: int | tf.Tensor) -> list[tf.Tensor]:
+    """`values` as tensors of the dtype of the first one that is a tensor."""
+    dtype = next(v.dtype for v in values if isinstance(v, tf.Tensor))
+    return [tf.cast(v, dtype) for v in values]

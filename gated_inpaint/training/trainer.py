@@ -64,15 +64,9 @@ def needs_static_shapes(config: TrainConfig) -> bool:
 
 
 def build_model(config: TrainConfig, policy: str = "float32") -> InpaintingModel:
-    """The compiled, built `InpaintingModel` (call inside the strategy scope).
-
-    Compiled with XLA (see `needs_static_shapes`), the contextual attention computes all its
-    scores at once: its row-block loop has block-dependent shapes that XLA cannot compile,
-    and XLA plans the memory of the whole step itself.
-    """
-    chunks = {"attention_chunk_elements": None} if needs_static_shapes(config) else {}
+    """The compiled, built `InpaintingModel` (call inside the strategy scope)."""
     model = InpaintingModel(
-        InpaintGenerator(cnum=config.cnum, guided=config.guided, **chunks),
+        InpaintGenerator(cnum=config.cnum, guided=config.guided),
         SNPatchGANDiscriminator(cnum=config.d_cnum, guided=config.guided),
         l1_coarse_weight=config.l1_coarse_weight,
         l1_fine_weight=config.l1_fine_weight,

@@ -171,6 +171,34 @@ def test_chunked_with_dynamic_shapes_picks_blocks_at_run_time(rng, monkeypatch):
     assert len(calls) == 1  # traced once; the blocks run in a tf.while_loop
 
 
+@pytest.mark.parametrize(
+    ("fuse_k", "size", "chunk"),
+    [(3, (32, 24), 1), (2, (28, 40), 3000), (5, (20, 10), 1), (1, (14, 24), 1)],
+)
+def test_chunked_compiles_with_xla_at_static_shapes(rng, monkeypatch, fuse_k, size, chunk):
+    """Static shapes, as an XLA-compiled training step has them: the block loop takes slices of
+    fixed size, so XLA compiles it, forward and backward, with the whole-matrix results."""
+    calls = _chunk_calls(monkeypatch)
+    f, mask = _inputs(rng, h=size[0], w=size[1])
+
+    def output_and_gradient(layer, features):
+        with tf.GradientTape() as tape:
+            tape.watch(features)
+            output = layer(features, mask)
+            loss = tf.reduce_sum(output**2)
+        return output, tape.gradient(loss, features)
+
+    chunked = ContextualAttention(fuse_k=fuse_k, chunk_elements=chunk)
+    compiled = tf.function(lambda x: output_and_gradient(chunked, x), jit_compile=True)
+    whole = ContextualAttention(fuse_k=fuse_k, chunk_elements=None)
+    expected, expected_gradient = output_and_gradient(whole, tf.constant(f))
+    got, gradient = compiled(tf.constant(f))
+    assert calls and calls[0] < size[0] // 2  # several blocks
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    scale = np.abs(expected_gradient).max()
+    np.testing.assert_allclose(gradient / scale, expected_gradient / scale, atol=5e-5)
+
+
 def test_rows_per_chunk_follows_the_budget():
     neighbourhoods = tf.zeros([2, 40 * 30, 27])
     patches = tf.zeros([2, 40 * 30, 27])

@@ -9,12 +9,16 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from gated_inpaint.layers.attention_chunks import RowChunks
 from gated_inpaint.models import InpaintGenerator, InpaintingModel, SNPatchGANDiscriminator
 from gated_inpaint.models.generator import DEFAULT_CHUNK_ELEMENTS
 from gated_inpaint.training.config import TrainConfig
 from gated_inpaint.training.trainer import build_model, needs_static_shapes, run_training
 
-SIZE, BATCH, STEPS = 16, 4, 2
+SIZE, BATCH, STEPS = 32, 4, 2
+# The attention's scores in blocks of rows (2 blocks of 2 rows at SIZE 32): the block loop and
+# the unrolled last block are compiled too.
+CHUNK_ELEMENTS = 1
 # Ops that call back into Python on the host: a TPU cannot run them inside a step.
 HOST_OPS = {"PyFunc", "PyFuncStateless", "EagerPyFunc", "NumpyFunction"}
 # Ops whose output shape depends on the data: XLA needs every shape at compile time.
@@ -59,7 +63,8 @@ def _model(strategy, jit_compile, model_class=InpaintingModel, **compile_args):
     keras.utils.set_random_seed(0)
     with strategy.scope():
         model = model_class(
-            InpaintGenerator(cnum=4, attention_chunk_elements=None), SNPatchGANDiscriminator(cnum=4)
+            InpaintGenerator(cnum=4, attention_chunk_elements=CHUNK_ELEMENTS),
+            SNPatchGANDiscriminator(cnum=4),
         )
         model.compile(
             g_optimizer=keras.optimizers.Adam(1e-3, beta_1=0.5),
@@ -100,9 +105,20 @@ def _assert_same_training(reference, compiled):
 
 
 @pytest.mark.slow
-def test_compiled_step_with_steps_per_execution_matches_the_uncompiled_step(uncompiled):
+def test_compiled_step_with_steps_per_execution_matches_the_uncompiled_step(
+    uncompiled, monkeypatch
+):
+    block_rows = []
+    pasted = RowChunks.pasted
+
+    def spy(self, rows, attend):
+        block_rows.append(rows)
+        return pasted(self, rows, attend)
+
+    monkeypatch.setattr(RowChunks, "pasted", spy)
     compiled = _train(tf.distribute.get_strategy(), jit_compile=True, steps_per_execution=2)
     assert compiled[0].xla_scope == "step" and compiled[0].jit_compile
+    assert block_rows and set(block_rows) == {2}  # the attention ran in blocks of 2 of 4 rows
     _assert_same_training(uncompiled, compiled)
 
 
@@ -152,7 +168,7 @@ def test_the_walk_reaches_loop_bodies():
     assert any("in " in hazard for hazard in xla_hazards(loop.get_concrete_function(tf.ones(3))))
 
 
-def test_build_model_compiles_with_xla_and_unchunked_attention_when_shapes_must_be_static():
+def test_build_model_compiles_with_xla_when_shapes_must_be_static():
     tiny = dict(data="", model_dir="", cnum=4, d_cnum=4)
     for config, static in (
         (TrainConfig(**tiny), False),
@@ -162,10 +178,9 @@ def test_build_model_compiles_with_xla_and_unchunked_attention_when_shapes_must_
         assert needs_static_shapes(config) is static
     plain = build_model(TrainConfig(**tiny))
     assert plain.xla_scope is None and not plain.jit_compile
-    assert plain.generator.attention_chunk_elements == DEFAULT_CHUNK_ELEMENTS
     compiled = build_model(TrainConfig(**tiny, jit_compile=True))
     assert compiled.xla_scope == "step" and compiled.jit_compile
-    assert compiled.generator.attention_chunk_elements is None
+    assert compiled.generator.attention_chunk_elements == DEFAULT_CHUNK_ELEMENTS
 
 
 @pytest.mark.slow
