@@ -174,11 +174,15 @@ def child_hd(spec: dict) -> dict:
 
 
 def child_train(spec: dict) -> dict:
-    """Training steps at one precision (bench/train_step.py's `measure`)."""
+    """Training steps at one precision, XLA-compiled or not (bench/train_step.py's `measure`)."""
     import train_step
 
     return train_step.measure(
-        spec["size"], spec["batch"], spec["steps"], spec["precision"] == "bfloat16"
+        spec["size"],
+        spec["batch"],
+        spec["steps"],
+        spec["precision"] == "bfloat16",
+        spec.get("jit_compile", False),
     )
 
 

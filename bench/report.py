@@ -156,18 +156,23 @@ def table(results: dict) -> str:
         lines += [
             "",
             f"training step (one D + one G update, {t0['size']}x{t0['size']}, batch "
-            f"{t0['batch']}, {t0['steps']} steps after 2 warm-up)",
-            f"  {'precision':<9} {'median s':>9} {'min s':>7} {'max s':>7} {'steps/s':>8} "
-            f"{'peak RSS GB':>11} {'others':>6}",
+            f"{t0['batch']}, {t0['steps']} steps after 2 warm-up; first = tracing, compiling "
+            "and the first step)",
+            f"  {'precision':<9} {'XLA':<3} {'median s':>9} {'min s':>7} {'max s':>7} "
+            f"{'first s':>7} {'steps/s':>8} {'peak RSS GB':>11} {'others':>6}",
         ]
         for r in train:
+            start = f"  {r['precision']:<9} {'yes' if r.get('jit_compile') else 'no':<3}"
             if r["status"] != "ok":
-                lines.append(f"  {r['precision']:<9}  {_status_line(r)}")
+                lines.append(f"{start}  {_status_line(r)}")
                 continue
             lines.append(
-                f"  {r['precision']:<9} {r['median_s']:9.3f} {r['min_s']:7.3f} {r['max_s']:7.3f} "
-                f"{r['steps_per_s']:8.3f} {_gb(r['peak_rss_mb']):>11}{_others(r)}"
+                f"{start} {r['median_s']:9.3f} {r['min_s']:7.3f} {r['max_s']:7.3f} "
+                f"{r['first_step_s']:7.1f} {r['steps_per_s']:8.3f} "
+                f"{_gb(r['peak_rss_mb']):>11}{_others(r)}"
             )
+        if (t0["size"], t0["batch"]) == OFFICIAL_STEP["shape"]:
+            lines.append(f"  official TF1 graph: {OFFICIAL_STEP['note']}")
 
     masks = results.get("masks")
     if masks:

@@ -134,12 +134,21 @@ def run_all(
                 label = f"Inpainter {width}x{height} {strategy} {precision}"
                 run(spec, label, reason, hd)
 
-    # Training steps and masks.
+    # Training steps, uncompiled and XLA-compiled, and masks.
     train = results["train"] = []
     for precision in PRECISIONS:
-        spec = {"kind": "train", "precision": precision, **args.train}
-        label = f"training step {args.train['size']} batch {args.train['batch']} {precision}"
-        run(spec, label, None, train)
+        for jit_compile in (False, True):
+            spec = {
+                "kind": "train",
+                "precision": precision,
+                "jit_compile": jit_compile,
+                **args.train,
+            }
+            label = (
+                f"training step {args.train['size']} batch {args.train['batch']} {precision}"
+                f"{' XLA' if jit_compile else ''}"
+            )
+            run(spec, label, None, train)
     spec = {"kind": "masks", **args.masks}
     results["masks"] = runner(spec, "training masks")
     cases.append((spec, "training masks", results["masks"]))

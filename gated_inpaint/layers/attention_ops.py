@@ -25,7 +25,9 @@ def shift(x: tf.Tensor, offset: int, axis: int) -> tf.Tensor:
 def fold_patches(patches: tf.Tensor, rate: int) -> tf.Tensor:
     """Overlap-adds `2*rate`-square patches on a `rate`-stride grid (a SAME `conv2d_transpose`).
 
-    Works on 4-D tensors only (LiteRT has no pad or slice beyond 5-D).
+    Works on 4-D tensors only (LiteRT has no pad or slice beyond 5-D). Its gradient is
+    written out (`_fold_gradient`): differentiated op by op, each of the `(2*rate)**2` slices
+    would zero-fill a copy of all the patches for the one channel block it reads.
 
     Args:
         patches: `[B, h, w, (2*rate)**2 * C]`, channels ordered `(dy, dx, c)` as
@@ -35,31 +37,73 @@ def fold_patches(patches: tf.Tensor, rate: int) -> tf.Tensor:
     Returns:
         `[B, rate*h, rate*w, C]`, pixels outside the image dropped.
     """
+    channels = patches.shape[-1]
+    channels = (tf.shape(patches)[-1] if channels is None else channels) // (2 * rate) ** 2
+
+    @tf.custom_gradient
+    def folded(patches):
+        def gradient(upstream):
+            return _fold_gradient(upstream, rate, channels)
+
+        return _fold(patches, rate, channels), gradient
+
+    return folded(patches)
+
+
+def _fold_terms(rate: int):
+    """`(dy, dx, shift_y, shift_x, phase_y, phase_x)` of every patch pixel: pixel `(dy, dx)` of
+    patch `(p, q)` lands on output pixel `(rate*(p + shift_y) + phase_y, rate*(q + shift_x) +
+    phase_x)`."""
     offset = rate // 2
+    for dy in range(2 * rate):
+        shift_y, phase_y = divmod(dy - offset, rate)
+        for dx in range(2 * rate):
+            shift_x, phase_x = divmod(dx - offset, rate)
+            yield dy, dx, shift_y, shift_x, phase_y, phase_x
+
+
+def _fold(patches: tf.Tensor, rate: int, channels) -> tf.Tensor:
+    """`fold_patches`' value: per output phase, a sum of shifted channel blocks."""
     phases = [[None] * rate for _ in range(rate)]
     size = 2 * rate
-    channels = patches.shape[-1]
-    channels = (tf.shape(patches)[-1] if channels is None else channels) // size**2
     # Padded by `rate` (more than any shift) so that every shifted term is one slice, whose
     # bounds are constants (counted from the end: `rate + shift > 0`).
     padded = tf.pad(patches, [[0, 0], [rate, rate], [rate, rate], [0, 0]])
-    for dy in range(size):
-        shift_y, phase_y = divmod(dy - offset, rate)
-        for dx in range(size):
-            shift_x, phase_x = divmod(dx - offset, rate)
-            first = (dy * size + dx) * channels
-            # term[p, q] = patches[p - shift_y, q - shift_x, (dy, dx)], zero outside.
-            term = padded[
-                :,
-                rate - shift_y : -(rate + shift_y),
-                rate - shift_x : -(rate + shift_x),
-                first : first + channels,
-            ]
-            current = phases[phase_y][phase_x]
-            phases[phase_y][phase_x] = term if current is None else current + term
+    for dy, dx, shift_y, shift_x, phase_y, phase_x in _fold_terms(rate):
+        first = (dy * size + dx) * channels
+        # term[p, q] = patches[p - shift_y, q - shift_x, (dy, dx)], zero outside.
+        term = padded[
+            :,
+            rate - shift_y : -(rate + shift_y),
+            rate - shift_x : -(rate + shift_x),
+            first : first + channels,
+        ]
+        current = phases[phase_y][phase_x]
+        phases[phase_y][phase_x] = term if current is None else current + term
     # Channels ordered (phase_y, phase_x, C), as depth_to_space expects.
     stacked = tf.concat([phases[py][px] for py in range(rate) for px in range(rate)], axis=-1)
     return tf.nn.depth_to_space(stacked, rate)
+
+
+def _fold_gradient(upstream: tf.Tensor, rate: int, channels) -> tf.Tensor:
+    """The gradient of `_fold` for `upstream` `[B, rate*h, rate*w, C]`: channel block `(dy, dx)`
+    of patch `(p, q)` receives phase `(phase_y, phase_x)` of the upstream at `(p + shift_y,
+    q + shift_x)`, zero outside: one pad and one concatenation of slices, `[B, h, w,
+    (2*rate)**2 * C]`."""
+    phases = tf.nn.space_to_depth(upstream, rate)  # channels ordered (phase_y, phase_x, C)
+    padded = tf.pad(phases, [[0, 0], [rate, rate], [rate, rate], [0, 0]])
+    blocks = []
+    for _, _, shift_y, shift_x, phase_y, phase_x in _fold_terms(rate):
+        first = (phase_y * rate + phase_x) * channels
+        blocks.append(
+            padded[
+                :,
+                rate + shift_y : -(rate - shift_y) or None,
+                rate + shift_x : -(rate - shift_x) or None,
+                first : first + channels,
+            ]
+        )
+    return tf.concat(blocks, axis=-1)
 
 
 def extract_patches(images: tf.Tensor, size: int, stride: int) -> tf.Tensor:

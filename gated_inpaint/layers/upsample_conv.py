@@ -65,13 +65,31 @@ def interleave_phases(phases: tf.Tensor) -> tf.Tensor:
 
     Phase `(a, b)` is the block without its last row (a = 0) or first row (a = 1), and the
     same for columns: slices with constant bounds, so C stays known to converters (LiteRT)
-    when H and W are not.
+    when H and W are not. Its gradient is written out: differentiated op by op, each of the
+    four slices would zero-fill a copy of all four phases for the one it reads.
     """
     channels = phases.shape[-1] // 4
     rows = (slice(None, -1), slice(1, None))
-    blocks = [
-        phases[:, rows[a], rows[b], (2 * a + b) * channels : (2 * a + b + 1) * channels]
-        for a in (0, 1)
-        for b in (0, 1)
-    ]
-    return tf.nn.depth_to_space(tf.concat(blocks, axis=-1), 2)
+
+    @tf.custom_gradient
+    def interleaved(phases):
+        blocks = [
+            phases[:, rows[a], rows[b], (2 * a + b) * channels : (2 * a + b + 1) * channels]
+            for a in (0, 1)
+            for b in (0, 1)
+        ]
+
+        def gradient(upstream):
+            # Each phase's gradient, back in its place: a zero row (column) after it when it
+            # dropped the last one, before it when it dropped the first.
+            upstream_blocks = tf.split(tf.nn.space_to_depth(upstream, 2), 4, axis=-1)
+            placed = [
+                tf.pad(upstream_blocks[2 * a + b], [[0, 0], [a, 1 - a], [b, 1 - b], [0, 0]])
+                for a in (0, 1)
+                for b in (0, 1)
+            ]
+            return tf.concat(placed, axis=-1)
+
+        return tf.nn.depth_to_space(tf.concat(blocks, axis=-1), 2), gradient
+
+    return interleaved(phases)

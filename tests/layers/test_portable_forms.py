@@ -55,6 +55,40 @@ def test_fold_in_4d_is_the_overlap_add_of_the_patches(rng, rate):
     np.testing.assert_allclose(unknown(flat), _fold_by_loops(patches, rate), atol=1e-5)
 
 
+def _fold_gradient_by_loops(upstream, rate, h, w):
+    """The gradient of `_fold_by_loops` for `upstream`: each patch pixel receives the upstream
+    gradient of the output pixel it was added to (zero outside the image)."""
+    batch, _, _, channels = upstream.shape
+    size = 2 * rate
+    padded = np.zeros((batch, rate * h + 2 * size, rate * w + 2 * size, channels))
+    padded[:, size : size + rate * h, size : size + rate * w] = upstream
+    gradient = np.zeros((batch, h, w, size, size, channels))
+    for p in range(h):
+        for q in range(w):
+            top, left = size + rate * p - rate // 2, size + rate * q - rate // 2
+            gradient[:, p, q] = padded[:, top : top + size, left : left + size]
+    return gradient.reshape(batch, h, w, size * size * channels)
+
+
+@pytest.mark.parametrize("rate", [2, 3])
+def test_fold_gradient_is_the_gather_of_the_upstream_gradient(rng, rate):
+    """`fold_patches` writes its gradient out (one pad and one concat instead of a zero-filled
+    copy of all the patches per slice): it must be exactly the op-by-op gradient's values."""
+    patches = tf.constant(rng.normal(size=(2, 5, 7, (2 * rate) ** 2 * 3)).astype("float32"))
+    upstream = rng.normal(size=(2, 5 * rate, 7 * rate, 3)).astype("float32")
+    expected = _fold_gradient_by_loops(upstream, rate, 5, 7)
+
+    def gradient(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            folded = fold_patches(x, rate)
+        return tape.gradient(folded, x, output_gradients=tf.constant(upstream))
+
+    np.testing.assert_array_equal(gradient(patches), expected)
+    unknown = tf.function(gradient, input_signature=[tf.TensorSpec([None, None, None, None])])
+    np.testing.assert_array_equal(unknown(patches), expected)
+
+
 def _inputs(rng, h, w, batch=2, channels=5):
     features = rng.uniform(0, 1, size=(batch, h, w, channels)).astype("float32")
     mask = np.zeros((batch, h, w, 1), "float32")
