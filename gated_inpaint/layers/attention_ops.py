@@ -158,23 +158,45 @@ def extract_patches(images: tf.Tensor, size: int, stride: int) -> tf.Tensor:
 def _patches_of_blocks(padded: tf.Tensor, size: int, stride: int) -> tf.Tensor:
     """`extract_patches` of an already padded image whose sides are `(count - 1) * stride +
     size`, `size` a multiple of `stride`: pixel `(dy, dx)` of patch `(p, q)` is pixel
-    `(dy % stride, dx % stride)` of block `(p + dy // stride, q + dx // stride)`."""
+    `(dy % stride, dx % stride)` of block `(p + dy // stride, q + dx // stride)`.
+
+    Its gradient is written out: op by op, each slice would zero-fill a copy of all the
+    blocks for the one channel block (of `stride**2`) it reads."""
     channels = padded.shape[-1]
     channels = tf.shape(padded)[-1] if channels is None else channels
-    blocks = tf.nn.space_to_depth(padded, stride)  # channels ordered (iy, ix, c)
     spare = size // stride - 1  # blocks past the last patch's first block
 
     def window(block):
         return slice(block, -(spare - block) or None)
 
-    parts = []
-    for dy in range(size):
-        block_y, inner_y = divmod(dy, stride)
-        for dx in range(size):
-            block_x, inner_x = divmod(dx, stride)
+    taps = [  # (dy, dx) in the order of the patches' channels
+        (*divmod(dy, stride), *divmod(dx, stride)) for dy in range(size) for dx in range(size)
+    ]
+
+    @tf.custom_gradient
+    def patches(padded):
+        blocks = tf.nn.space_to_depth(padded, stride)  # channels ordered (iy, ix, c)
+        parts = []
+        for block_y, inner_y, block_x, inner_x in taps:
             first = (inner_y * stride + inner_x) * channels
             parts.append(blocks[:, window(block_y), window(block_x), first : first + channels])
-    return tf.concat(parts, axis=-1)
+
+        def gradient(upstream):
+            # Tap (dy, dx)'s gradient back at its block offset, summed per channel block.
+            placed = [[] for _ in range(stride * stride)]
+            for tap, (block_y, inner_y, block_x, inner_x) in enumerate(taps):
+                placed[inner_y * stride + inner_x].append(
+                    tf.pad(
+                        upstream[..., tap * channels : (tap + 1) * channels],
+                        [[0, 0], [block_y, spare - block_y], [block_x, spare - block_x], [0, 0]],
+                    )
+                )
+            blocks_gradient = tf.concat([tf.add_n(terms) for terms in placed], axis=-1)
+            return tf.nn.depth_to_space(blocks_gradient, stride)
+
+        return tf.concat(parts, axis=-1), gradient
+
+    return patches(padded)
 
 
 def dim(x: tf.Tensor, axis: int, dtype: tf.DType = tf.int64) -> int | tf.Tensor:

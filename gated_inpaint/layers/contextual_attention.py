@@ -123,7 +123,8 @@ class ContextualAttention(keras.layers.Layer):
         norms = tf.sqrt(tf.reduce_sum(tf.square(patches), axis=-1, keepdims=True))
         patches = patches / tf.maximum(norms, 1e-4)
 
-        neighbourhoods = extract_patches(down, ksize, 1)
+        # Every position's neighbourhood: the patches themselves (unnormalised) at stride 1.
+        neighbourhoods = patch_grid if stride == 1 else extract_patches(down, ksize, 1)
         neighbourhoods = tf.reshape(neighbourhoods, [batch, -1, ksize * ksize * channels])
         valid = self._valid_patches(mask, down_size)  # [B or 1, 1, L]
 

@@ -29,6 +29,30 @@ def test_extract_patches_is_tf_extract_patches_bit_for_bit(rng, size, stride, sh
     assert got.shape[-1] == size * size * shape[-1]
 
 
+@pytest.mark.parametrize(("size", "stride"), [(3, 1), (4, 2), (3, 2), (6, 3)])
+def test_extract_patches_gradient_is_tf_extract_patches_gradient(rng, size, stride):
+    """The blocks form (`size` a multiple of `stride > 1`) writes its gradient out."""
+    x = tf.constant(rng.normal(size=(2, 12, 10, 5)).astype("float32"))
+
+    def gradient(extract):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            patches = extract(x)
+            weights = tf.constant(rng.normal(size=patches.shape).astype("float32"))
+            loss = tf.reduce_sum(patches * weights)
+        return tape.gradient(loss, x)
+
+    rng_state = rng.bit_generator.state
+    got = gradient(lambda t: extract_patches(t, size, stride))
+    rng.bit_generator.state = rng_state  # the same weights
+    want = gradient(
+        lambda t: tf.image.extract_patches(
+            t, [1, size, size, 1], [1, stride, stride, 1], [1, 1, 1, 1], "SAME"
+        )
+    )
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+
+
 def _fold_by_loops(patches, rate):
     """The SAME conv2d_transpose (stride rate, kernel 2*rate) of the official code, as loops:
     patch (p, q) is added at rows rate*p - rate//2 + dy, columns rate*q - rate//2 + dx."""
