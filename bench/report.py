@@ -5,6 +5,14 @@ from __future__ import annotations
 from cases import CNUM, FREEFORM_COVERAGE
 from derived import derive
 
+# The official TF1 graph's D + G step at 256x256, batch 4, float32, quoted beside the training
+# rows: the official code is not ours to ship or run here (README, "Training on accelerators").
+OFFICIAL_STEP = {
+    "shape": (256, 4),
+    "note": "7.85 s/step in float32 (TF 2.21 compat.v1, imports adapted; measured 2026-12-02 "
+    "on the 2-core EPYC CI machine type, not by this bench)",
+}
+
 
 def _gb(mb) -> str:
     """MB as GB with two decimals, or "-" when not measured."""
