@@ -174,9 +174,11 @@ def table(results: dict) -> str:
             if r["status"] != "ok":
                 lines.append(f"{start}  {_status_line(r)}")
                 continue
+            # Results files written before the first step was recorded have no first_step_s.
+            first = f"{r['first_step_s']:7.1f}" if "first_step_s" in r else f"{'-':>7}"
             lines.append(
                 f"{start} {r['median_s']:9.3f} {r['min_s']:7.3f} {r['max_s']:7.3f} "
-                f"{r['first_step_s']:7.1f} {r['steps_per_s']:8.3f} "
+                f"{first} {r['steps_per_s']:8.3f} "
                 f"{_gb(r['peak_rss_mb']):>11}{_others(r)}"
             )
         if (t0["size"], t0["batch"]) == OFFICIAL_STEP["shape"]:
