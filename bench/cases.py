@@ -173,6 +173,15 @@ def child_hd(spec: dict) -> dict:
     return {**result, "hole_fraction": float((mask > 0).mean()), "inpainter": repr(inpainter)}
 
 
+def child_xla_forward(spec: dict) -> dict:
+    """XLA against no XLA at one size, float32: the generator forward and the uint8 graph, and
+    how far their results are apart (bench/xla_forward.py's `measure`)."""
+    import xla_forward
+    from common import random_generator
+
+    return xla_forward.measure(random_generator(CNUM), spec["size"], spec["runs"])
+
+
 def child_train(spec: dict) -> dict:
     """Training steps at one precision, XLA-compiled or not (bench/train_step.py's `measure`)."""
     import train_step
@@ -202,6 +211,7 @@ CHILDREN = {
     "export": child_export,
     "saved_model": child_saved_model,
     "hd": child_hd,
+    "xla_forward": child_xla_forward,
     "train": child_train,
     "masks": child_masks,
 }

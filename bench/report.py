@@ -28,6 +28,31 @@ def _status_line(r: dict) -> str:
     return f"{r['status']}: {r.get('reason', '')}"
 
 
+def _xla_lines(xla: list) -> list[str]:
+    """The XLA-against-no-XLA rows (bench/xla_forward.py's `measure`)."""
+    if not xla:
+        return []
+    lines = [
+        "",
+        "XLA against no XLA, float32, batch 1, free-form hole (median s; the uint8 results' hole "
+        "values that differ)",
+        f"  {'size':>5} {'forward':>8} {'XLA':>7} {'uint8 graph':>11} {'XLA':>7} "
+        f"{'differ':>8} {'by > 1':>8} {'XLA first s':>11} {'others':>6}",
+    ]
+    for r in xla:
+        if r["status"] != "ok":
+            lines.append(f"  {r['size']:>5}  {_status_line(r)}")
+            continue
+        lines.append(
+            f"  {r['size']:>5} {r['forward_chunked']['median_s']:8.3f} "
+            f"{r['forward_xla']['median_s']:7.3f} {r['uint8_graph']['median_s']:11.3f} "
+            f"{r['uint8_graph_xla']['median_s']:7.3f} {r['hole_values_differing']:8.4%} "
+            f"{r['hole_values_differing_by_more_than_1']:8.4%} "
+            f"{r['forward_xla']['first_call_s']:11.1f}{_others(r)}"
+        )
+    return lines
+
+
 def table(results: dict) -> str:
     """The console table of a run's `results` (derived figures recomputed first)."""
     derive(results)
@@ -158,6 +183,7 @@ def table(results: dict) -> str:
                 f"{r['max_s']:7.3f} {_gb(r['peak_rss_mb']):>11}{_others(r)}"
             )
 
+    lines += _xla_lines(results.get("xla_forward", []))
     train = results.get("train", [])
     if train:
         t0 = train[0]

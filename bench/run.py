@@ -26,8 +26,12 @@ Measures, with TensorFlow's default thread settings:
 - `Inpainter` on high-resolution photos (a demo photo resized to `--hd_sizes` square,
   free-form hole of ~10 %) with `hd_strategy` crop, resize and original
   (`--hd_strategies`, `--hd_max_size`, `--hd_margin`), float32 and bfloat16 (`precision=`);
+- XLA against no XLA (bench/xla_forward.py's `measure`, float32, at the `--sizes` up to 512):
+  the generator forward and the uint8 graph through `Inpainter`, uncompiled and compiled
+  (`jit_compile=True`), and how many hole values of the two uint8 results differ;
 - training steps/s (one D + one G update, 256x256, batch 4; bench/train_step.py's `measure`),
-  float32 and mixed_bfloat16;
+  float32 and mixed_bfloat16, uncompiled and XLA-compiled (`--jit_compile`), with the official
+  graph's step time quoted beside them (it is not run by the bench);
 - training masks per second (bench/bench_masks.py's `masks_per_second`).
 
 Every case runs in a fresh subprocess, so its peak RSS (`ru_maxrss` of the child) is its own,

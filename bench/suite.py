@@ -16,6 +16,8 @@ from snapshot import ROOT
 PHOTO = os.path.join(ROOT, "data", "demo", "dragonfly_by_bolly.jpg")
 # A call estimated cheaper than this also gets the free-form forward and serving_default runs.
 CHEAP_CALL_S = 20
+# The largest size of the XLA cases (XLA compiles the attention's scores all at once).
+XLA_MAX_SIZE = 512
 
 
 def _hd_shape(side: int) -> tuple[int, int]:
@@ -133,6 +135,12 @@ def run_all(
                 reason = plan.check(network, precision, 1 + args.hd_runs, points)
                 label = f"Inpainter {width}x{height} {strategy} {precision}"
                 run(spec, label, reason, hd)
+
+    # XLA against no XLA, float32, at the sizes where the compiled forward is cheap.
+    xla = results["xla_forward"] = []
+    for size in [size for size in args.sizes if size <= XLA_MAX_SIZE]:
+        spec = {"kind": "xla_forward", "size": size, "runs": args.runs}
+        run(spec, f"XLA against no XLA {size} float32", None, xla)
 
     # Training steps, uncompiled and XLA-compiled, and masks.
     train = results["train"] = []
