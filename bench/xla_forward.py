@@ -6,7 +6,7 @@ In one process, at each size (batch 1, smooth random image, free-form hole of ~1
 
 - the generator forward in a `tf.function` on float inputs: as built by default (attention
   in row chunks), with its attention unchunked, and compiled by XLA (`jit_compile=True`, on
-  the unchunked copy `inference.xla.compilable` makes, as XLA needs);
+  the unchunked copy `inference.xla.compilable` makes, as the compiled uint8 graph uses);
 - the uint8 graph through `Inpainter(..., hd_strategy="original")` without and with
   `jit_compile=True`, and how far their results are apart in the hole: the share of hole
   values that differ at all and by more than one level, and the largest difference.

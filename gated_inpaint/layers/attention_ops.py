@@ -62,7 +62,7 @@ def _fold_terms(rate: int):
             yield dy, dx, shift_y, shift_x, phase_y, phase_x
 
 
-def _fold(patches: tf.Tensor, rate: int, channels) -> tf.Tensor:
+def _fold(patches: tf.Tensor, rate: int, channels: int | tf.Tensor) -> tf.Tensor:
     """`fold_patches`' value: per output phase, a sum of shifted channel blocks."""
     phases = [[None] * rate for _ in range(rate)]
     size = 2 * rate
@@ -85,7 +85,7 @@ def _fold(patches: tf.Tensor, rate: int, channels) -> tf.Tensor:
     return tf.nn.depth_to_space(stacked, rate)
 
 
-def _fold_gradient(upstream: tf.Tensor, rate: int, channels) -> tf.Tensor:
+def _fold_gradient(upstream: tf.Tensor, rate: int, channels: int | tf.Tensor) -> tf.Tensor:
     """The gradient of `_fold` for `upstream` `[B, rate*h, rate*w, C]`: channel block `(dy, dx)`
     of patch `(p, q)` receives phase `(phase_y, phase_x)` of the upstream at `(p + shift_y,
     q + shift_x)`, zero outside: one pad and one concatenation of slices, `[B, h, w,
