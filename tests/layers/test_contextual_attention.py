@@ -176,8 +176,9 @@ def test_chunked_with_dynamic_shapes_picks_blocks_at_run_time(rng, monkeypatch):
     [(3, (32, 24), 1), (2, (28, 40), 3000), (5, (20, 10), 1), (1, (14, 24), 1)],
 )
 def test_chunked_compiles_with_xla_at_static_shapes(rng, monkeypatch, fuse_k, size, chunk):
-    """Static shapes, as an XLA-compiled training step has them: the block loop takes slices of
-    fixed size, so XLA compiles it, forward and backward, with the whole-matrix results."""
+    """Static shapes, as an XLA-compiled training step has them: the blocks are unrolled, every
+    slice of fixed bounds, so XLA compiles them, forward and backward, with the whole-matrix
+    results."""
     calls = _chunk_calls(monkeypatch)
     f, mask = _inputs(rng, h=size[0], w=size[1])
 

@@ -16,8 +16,7 @@ from gated_inpaint.training.config import TrainConfig
 from gated_inpaint.training.trainer import build_model, needs_static_shapes, run_training
 
 SIZE, BATCH, STEPS = 32, 4, 2
-# The attention's scores in blocks of rows (2 blocks of 2 rows at SIZE 32): the block loop and
-# the unrolled last block are compiled too.
+# The attention's scores in blocks of rows (2 blocks of 2 rows at SIZE 32), compiled too.
 CHUNK_ELEMENTS = 1
 # Ops that call back into Python on the host: a TPU cannot run them inside a step.
 HOST_OPS = {"PyFunc", "PyFuncStateless", "EagerPyFunc", "NumpyFunction"}
