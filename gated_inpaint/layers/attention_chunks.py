@@ -170,10 +170,12 @@ class RowChunks:
 
     def _edges(self):
         """`(wrapped, halo)`: the `_wrapped` rows, and F1 of rows `[-low, high)`, which the
-        first block starts from."""
+        first block starts from: the wrapped rows above the image, then the top `high` rows
+        (computed once for both; `h >= high`, as the wrapped rows need)."""
         low, high, height = self.low, self.high, self.height
-        wrapped = self._wrapped(self._row_fused(0, high), self._row_fused(height - low, height))
-        return wrapped, self._row_fused_rows(-low, high, wrapped)
+        top = self._row_fused(0, high)
+        wrapped = self._wrapped(top, self._row_fused(height - low, height))
+        return wrapped, tf.concat([wrapped[0], top], axis=1)
 
     def _block(self, carried, new_rows, rows, attend):
         """One block of `rows` foreground rows `[r0, r0 + rows)`: `(attend(its fused scores)
